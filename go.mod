@@ -1,0 +1,3 @@
+module github.com/aliasd/aliasd
+
+go 1.26.8
