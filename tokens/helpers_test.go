@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -64,7 +65,7 @@ type failingKeyring struct {
 func (f failingKeyring) Get(service, user string) (string, error) { return "", f.err }
 func (f failingKeyring) Set(service, user, password string) error {
 	if f.echo {
-		return errors.New(f.err.Error() + ": rejected item " + password)
+		return fmt.Errorf("%w: rejected item %s", f.err, password)
 	}
 	return f.err
 }
