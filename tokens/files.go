@@ -219,7 +219,7 @@ func decodeJSON(path string, data []byte, v any) error {
 	case errors.As(err, &syn):
 		return fmt.Errorf("%s is not valid JSON (at byte %d)", path, syn.Offset)
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s has a %s where a %s belongs (field %q)", path, typ.Value, typ.Type, typ.Field)
+		return fmt.Errorf("%s: field %q is a %s, want %s", path, typ.Field, typ.Value, typ.Type)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "json: "))
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):

@@ -180,6 +180,9 @@ func Open(cfg Config) (*Vault, error) {
 	if err := v.pruneSecretsLocked(); err != nil {
 		return nil, fmt.Errorf("opening token vault: %w", err)
 	}
+	if err := v.reconcileLocked(); err != nil {
+		return nil, fmt.Errorf("opening token vault: %w", err)
+	}
 	return v, nil
 }
 
@@ -283,6 +286,29 @@ func (v *Vault) pruneSecretsLocked() error {
 	}
 	v.log.Info("dropped plain-file token secrets no profile refers to", "profiles", orphans)
 	return nil
+}
+
+// reconcileLocked corrects the recorded fingerprint of file profiles whose
+// secret was replaced but whose state write was interrupted.
+func (v *Vault) reconcileLocked() error {
+	var state *stateFile
+	for name, m := range v.state.Profiles {
+		s, ok := v.secrets[name]
+		if m.Storage != StorageFile || !ok || Fingerprint(s) == m.Fingerprint {
+			continue
+		}
+		if state == nil {
+			st := copyState(v.state)
+			state = &st
+		}
+		m.Fingerprint = Fingerprint(s)
+		state.Profiles[name] = m
+		v.log.Info("corrected the fingerprint of a token replaced by an interrupted write", "profile", name, "fingerprint", m.Fingerprint)
+	}
+	if state == nil {
+		return nil
+	}
+	return v.writeStateLocked(*state)
 }
 
 func (v *Vault) writeStateLocked(state stateFile) error {
