@@ -93,6 +93,7 @@ with its x-request-id and a diagnostic of what went wrong.`,
 	root.SetErr(stdio.Err)
 	root.AddCommand(
 		newStdioCmd(stdio),
+		newServeCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
