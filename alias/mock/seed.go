@@ -201,8 +201,10 @@ func (s *Server) seedOrders(r *rand.Rand) {
 		case orderConfirmed:
 			o.UpdatedAt = at(advance())
 		case orderLabel, orderInTransit, orderCompleted:
+			final := o.Status
 			advance()
 			s.giveLabel(o, labelTypeShipping, advance())
+			o.Status = final
 			if o.Status != orderLabel {
 				o.InTransitAt = at(advance())
 				o.FulfillmentStatus = fulfillShipped
