@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,3 +174,33 @@ func checkRequestID(t testing.TB, a answer) {
 func parseQuery(q string) (url.Values, error) {
 	return url.ParseQuery(q)
 }
+
+func readAll(t testing.TB, resp *http.Response) []byte {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading body: %v", err)
+	}
+	return b
+}
+
+func byName(t testing.TB, name string) *alias.Endpoint {
+	t.Helper()
+	e := alias.ByName(name)
+	if e == nil {
+		t.Fatalf("no endpoint %s", name)
+	}
+	return e
+}
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("atoi(%q): %v", s, err)
+	}
+	return n
+}
+
+var allEndpoints = alias.Endpoints
