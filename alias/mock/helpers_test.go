@@ -204,3 +204,5 @@ func atoi(t testing.TB, s string) int {
 }
 
 var allEndpoints = alias.Endpoints
+
+func fmtInt(n int) string { return strconv.Itoa(n) }

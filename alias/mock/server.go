@@ -276,6 +276,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time: start, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Header: redactedHeader(r.Header), RequestID: rid, TokenIndex: -1,
 	}
+	if e, _, ok := alias.Match(r.Method, r.URL.Path); ok {
+		rec.Endpoint = e.Name
+	}
 	tokenIdx, tokenOK := s.bearer(r)
 	if tokenOK {
 		rec.TokenIndex = tokenIdx
@@ -296,10 +299,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rep, ep := s.answer(r, f, herr, tokenIdx, tokenOK, &rec)
-	if ep != nil {
-		rec.Endpoint = ep.Name
-	}
+	rep := s.answer(r, f, herr, tokenIdx, tokenOK, &rec)
 	if rawRetryAfter != "" {
 		rep.retryAfter = rawRetryAfter
 	} else if f.RetryAfter > 0 && rep.retryAfter == "" {
@@ -351,13 +351,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // answer decides the reply, before latency and transport faults.
-func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, tokenOK bool, rec *RequestRecord) (reply, *alias.Endpoint) {
+func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, tokenOK bool, rec *RequestRecord) reply {
 	if herr != nil {
 		rec.Fault = "bad-mock-header"
-		return errorReply(herr), nil
+		return errorReply(herr)
 	}
 	if rep, ok := s.faultReply(r, f, rec); ok {
-		return rep, nil
+		return rep
 	}
 	if s.cfg.ErrorRate > 0 {
 		s.limMu.Lock()
@@ -366,7 +366,7 @@ func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, 
 		s.limMu.Unlock()
 		if hit {
 			rec.Fault = "error-rate"
-			return errorReply(&apiError{Status: status, Code: codeForHTTPStatus(status), Message: "mock: random server error (ErrorRate)"}), nil
+			return errorReply(&apiError{Status: status, Code: codeForHTTPStatus(status), Message: "mock: random server error (ErrorRate)"})
 		}
 	}
 	e, params, ok := alias.Match(r.Method, r.URL.Path)
@@ -374,17 +374,17 @@ func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, 
 		// What the real API did for /api/v1/regions (alias-api.md §2, §6):
 		// the request fell through to the gRPC server's own handler.
 		msg := fmt.Sprintf("invalid gRPC request content-type %q\n", r.Header.Get("Content-Type"))
-		return reply{status: http.StatusUnsupportedMediaType, contentType: "text/plain; charset=utf-8", body: []byte(msg)}, nil
+		return reply{status: http.StatusUnsupportedMediaType, contentType: "text/plain; charset=utf-8", body: []byte(msg)}
 	}
 	if !tokenOK {
 		msg := "missing bearer token: send Authorization: Bearer <personal access token>"
 		if r.Header.Get("Authorization") != "" {
 			msg = "invalid or unknown personal access token"
 		}
-		return errorReply(newError(codeUnauthenticated, "%s", msg)), e
+		return errorReply(newError(codeUnauthenticated, "%s", msg))
 	}
 	if !s.cfg.Tokens[tokenIdx].allows(e.Scope) {
-		return errorReply(newError(codePermissionDenied, "this token is not allowed to call %s (scope group %q)", e.Name, e.Scope)), e
+		return errorReply(newError(codePermissionDenied, "this token is not allowed to call %s (scope group %q)", e.Name, e.Scope))
 	}
 	if !s.allowRate(tokenIdx) {
 		rep := errorReply(newError(codeResourceExhausted, "too many requests: rate limit exceeded for this token"))
@@ -392,11 +392,11 @@ func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, 
 			rep.retryAfter = retryAfterValue(s.cfg.RetryAfter)
 		}
 		rec.Fault = "rate-limit"
-		return rep, e
+		return rep
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return errorReply(newError(codeInvalidArgument, "reading request body: %v", err)), e
+		return errorReply(newError(codeInvalidArgument, "reading request body: %v", err))
 	}
 	if len(body) > 0 {
 		rec.Body = body[:min(len(body), 64<<10)]
@@ -406,7 +406,7 @@ func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, 
 		sum := sha256.Sum256(rep.body)
 		rep.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
 	}
-	return rep, e
+	return rep
 }
 
 const maxBody = 8 << 20
