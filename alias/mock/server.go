@@ -394,7 +394,11 @@ func (s *Server) answer(r *http.Request, f Fault, herr *apiError, tokenIdx int, 
 		rec.Fault = "rate-limit"
 		return rep
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var body []byte
+	var err error
+	if r.Body != nil { // nil when ServeHTTP is called with a client request
+		body, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	}
 	if err != nil {
 		return errorReply(newError(codeInvalidArgument, "reading request body: %v", err))
 	}
