@@ -94,6 +94,7 @@ with its x-request-id and a diagnostic of what went wrong.`,
 	root.AddCommand(
 		newStdioCmd(stdio),
 		newServeCmd(stdio),
+		newMockCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
