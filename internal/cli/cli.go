@@ -95,6 +95,7 @@ with its x-request-id and a diagnostic of what went wrong.`,
 		newStdioCmd(stdio),
 		newServeCmd(stdio),
 		newMockCmd(stdio),
+		newStatusCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
