@@ -96,6 +96,9 @@ with its x-request-id and a diagnostic of what went wrong.`,
 		newServeCmd(stdio),
 		newMockCmd(stdio),
 		newStatusCmd(stdio),
+		newCallCmd(stdio),
+		newTokenCmd(stdio),
+		newCacheCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
