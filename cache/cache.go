@@ -140,16 +140,27 @@ type Cache struct {
 	flightMu sync.Mutex         // guards flights
 	flights  map[string]*flight // in-progress shared fetches by flight key
 
-	// gen counts invalidations; a fetch started under an older value does
-	// not store its answer.
-	gen atomic.Uint64
+	// Write-behind queue (writer.go). putMu guards gen, queue,
+	// queueBytes, seq, committed and stopped; putCond (on putMu) signals
+	// commits.
+	putMu      sync.Mutex
+	putCond    *sync.Cond
+	gen        uint64         // invalidations so far; a fetch started under an older value does not store
+	queue      map[string]*op // latest uncommitted write per canonical key
+	queueBytes int            // encoded bytes in queue
+	maxQueue   int            // cap on queueBytes (read-only after New)
+	seq        uint64         // ops queued so far
+	committed  uint64         // ops whose fate is settled (written, skipped or failed)
+	stopped    bool           // the writer has exited
 
-	accessMu  sync.Mutex       // guards pending, lastFlush, closed
+	kick       chan struct{} // wakes the writer (buffered, 1)
+	stopWriter chan struct{} // closed by Close
+	writerDone chan struct{} // closed when the writer exits
+	stopOnce   sync.Once
+
+	accessMu  sync.Mutex       // guards pending, lastFlush
 	pending   map[string]int64 // canonical key -> unflushed last access (unix ns)
 	lastFlush time.Time
-	closed    bool
-	flushing  atomic.Bool    // a background flush is running
-	wg        sync.WaitGroup // background flushes
 
 	base    counters // persisted totals when the cache opened; read-only after New
 	session counters // counted since New (atomic fields)
@@ -182,7 +193,13 @@ func New(cfg Config) (*Cache, error) {
 		log:           cfg.Logger,
 		flights:       make(map[string]*flight),
 		pending:       make(map[string]int64),
+		queue:         make(map[string]*op),
+		maxQueue:      defaultMaxQueueBytes,
+		kick:          make(chan struct{}, 1),
+		stopWriter:    make(chan struct{}),
+		writerDone:    make(chan struct{}),
 	}
+	c.putCond = sync.NewCond(&c.putMu)
 	switch {
 	case c.maxBytes < 0:
 		return nil, fmt.Errorf("cache: MaxBytes %d is negative", c.maxBytes)
@@ -212,6 +229,7 @@ func New(cfg Config) (*Cache, error) {
 		return nil, fmt.Errorf("opening cache: %w", err)
 	}
 	c.lastFlush = c.now()
+	go c.writeLoop()
 	return c, nil
 }
 
@@ -333,7 +351,7 @@ func (c *Cache) fetchAndStore(ctx context.Context, ck string, req Request, ttl t
 		c.touch(ck, now)
 		return &outcome{resp: ent.response(), provenance: rpc.CacheHit, age: ent.age(now)}, nil
 	}
-	gen := c.gen.Load()
+	gen := c.generation()
 	var cond http.Header
 	if ent != nil {
 		cond = make(http.Header)
@@ -375,9 +393,9 @@ func (c *Cache) fetchAndStore(ctx context.Context, ck string, req Request, ttl t
 		pol := responsePolicy(ent.header, ttl, now)
 		ent.validatedAt, ent.lifetime, ent.noStale = now, pol.lifetime, pol.noStale
 		if pol.store {
-			c.put(ck, ent, gen)
+			c.enqueuePut(ck, ent, gen)
 		} else {
-			c.remove(ck)
+			c.enqueueDelete(ck)
 		}
 		return &outcome{resp: ent.response(), provenance: rpc.CacheRevalidated, upstream: resp, fetched: true}, nil
 	}
@@ -385,13 +403,13 @@ func (c *Cache) fetchAndStore(ctx context.Context, ck string, req Request, ttl t
 	switch c.decide(resp, ttl, now) {
 	case doStore:
 		pol := responsePolicy(resp.Header, ttl, now)
-		c.put(ck, &entry{
+		c.enqueuePut(ck, &entry{
 			status: resp.Status, header: storableHeader(resp.Header), body: resp.Body,
 			storedAt: now, validatedAt: now, lifetime: pol.lifetime, noStale: pol.noStale,
 		}, gen)
 	case drop:
 		if ent != nil {
-			c.remove(ck)
+			c.enqueueDelete(ck)
 		}
 	}
 	return &outcome{resp: resp, provenance: rpc.CacheMiss, fetched: true}, nil

@@ -122,6 +122,9 @@ func (c *Cache) loadCounters() error {
 // malformed record is reported as nil (and logged): the request then goes
 // upstream.
 func (c *Cache) load(ck string) *entry {
+	if e, queued := c.queued(ck); queued {
+		return e
+	}
 	var raw []byte
 	err := c.st.View(func(tx *bbolt.Tx) error {
 		b, err := open(tx)
@@ -148,75 +151,20 @@ func (c *Cache) load(ck string) *entry {
 	return e
 }
 
-// put stores e under ck unless an invalidation happened since gen was
-// read, then evicts least recently used entries down to MaxBytes. Pending
-// access times and counters are written in the same transaction.
-func (c *Cache) put(ck string, e *entry, gen uint64) {
-	rec := encode(e, c.compressAbove) // outside the transaction
-	key := []byte(ck)
-	now := c.now().UnixNano()
-	var evicted int64
-	err := c.update(func(b buckets) error {
-		if c.gen.Load() != gen {
-			return nil // a write changed the resource while we fetched
-		}
-		if err := b.removeLocked(key); err != nil {
-			return err
-		}
-		if err := b.entries.Put(key, rec); err != nil {
-			return err
-		}
-		if err := b.setAtime(key, now); err != nil {
-			return err
-		}
-		if err := b.addCounter(statEntries, 1); err != nil {
-			return err
-		}
-		if err := b.addCounter(statBytes, int64(len(key)+len(rec))); err != nil {
-			return err
-		}
-		for b.counter(statBytes) > c.maxBytes {
-			victim, _ := b.lru.Cursor().First()
-			if victim == nil {
-				break
-			}
-			vk := bytes.Clone(victim[8:])
-			if bytes.Equal(vk, key) {
-				break // only the new entry is left; it fits by MaxEntryBytes
-			}
-			if err := b.removeLocked(vk); err != nil {
-				return err
-			}
-			evicted++
-		}
-		if evicted > 0 {
-			if err := b.addCounter(statEvictions, evicted); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		c.log.Warn("cache write failed", "path", keyPath(ck), "err", err)
-		return
-	}
-	c.session.evictions.Add(evicted)
-}
-
-// remove deletes the entry for ck, if any.
-func (c *Cache) remove(ck string) {
-	if err := c.update(func(b buckets) error { return b.removeLocked([]byte(ck)) }); err != nil {
-		c.log.Warn("cache delete failed", "path", keyPath(ck), "err", err)
-	}
-}
-
-// update runs fn in a write transaction after writing the pending access
-// times and the session counters, which piggyback on every write.
+// update runs fn in a write transaction, then writes the pending access
+// times (after fn, so that hits on entries fn just stored count), evicts
+// least recently used entries down to MaxBytes and writes the counters:
+// all of that piggybacks on every write.
 func (c *Cache) update(fn func(b buckets) error) error {
 	pending := c.takePending()
+	var evicted int64
 	err := c.st.Update(func(tx *bbolt.Tx) error {
+		evicted = 0
 		b, err := open(tx)
 		if err != nil {
+			return err
+		}
+		if err := fn(b); err != nil {
 			return err
 		}
 		for ck, at := range pending {
@@ -224,15 +172,37 @@ func (c *Cache) update(fn func(b buckets) error) error {
 				return err
 			}
 		}
-		if err := fn(b); err != nil {
+		if evicted, err = c.evictLocked(b); err != nil {
 			return err
 		}
 		return c.writeCounters(b)
 	})
 	if err != nil {
 		c.restorePending(pending)
+		return err
 	}
-	return err
+	c.session.evictions.Add(evicted)
+	return nil
+}
+
+// evictLocked removes least recently used entries while the total is over
+// MaxBytes and returns how many went.
+func (c *Cache) evictLocked(b buckets) (int64, error) {
+	var n int64
+	for b.counter(statBytes) > c.maxBytes {
+		victim, _ := b.lru.Cursor().First()
+		if victim == nil {
+			break
+		}
+		if err := b.removeLocked(bytes.Clone(victim[8:])); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 {
+		return n, b.addCounter(statEvictions, n)
+	}
+	return 0, nil
 }
 
 // writeCounters stores base + session for the answer counters (evictions
@@ -312,32 +282,27 @@ const (
 	flushInterval = 30 * time.Second // age of the last flush that triggers one
 )
 
-// touch records an access in memory and starts a background flush when
-// enough have piled up.
+// touch records an access in memory and wakes the writer when enough
+// have piled up.
 func (c *Cache) touch(ck string, now time.Time) {
 	c.accessMu.Lock()
-	defer c.accessMu.Unlock()
-	if c.closed {
-		return
-	}
 	if at := now.UnixNano(); at > c.pending[ck] {
 		c.pending[ck] = at
 	}
-	if len(c.pending) < flushBatch && now.Sub(c.lastFlush) < flushInterval {
-		return
+	due := len(c.pending) >= flushBatch || now.Sub(c.lastFlush) >= flushInterval
+	if due {
+		c.lastFlush = now
 	}
-	if !c.flushing.CompareAndSwap(false, true) {
-		return
+	c.accessMu.Unlock()
+	if due {
+		c.kickWriter()
 	}
-	c.lastFlush = now
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		defer c.flushing.Store(false)
-		if err := c.update(func(buckets) error { return nil }); err != nil {
-			c.log.Warn("cache access-time flush failed", "err", err)
-		}
-	}()
+}
+
+func (c *Cache) hasPending() bool {
+	c.accessMu.Lock()
+	defer c.accessMu.Unlock()
+	return len(c.pending) > 0
 }
 
 func (c *Cache) takePending() map[string]int64 {
@@ -365,21 +330,24 @@ func (c *Cache) restorePending(p map[string]int64) {
 	}
 }
 
-// Flush writes pending access times and counters now.
+// Flush waits until every queued write is committed, then writes pending
+// access times and counters.
 func (c *Cache) Flush() error {
+	c.drain()
 	if err := c.update(func(buckets) error { return nil }); err != nil {
 		return fmt.Errorf("flushing cache: %w", err)
 	}
 	return nil
 }
 
-// Close waits for a background flush, writes what is pending and stops
-// further access tracking. It does not close the store. Call it before
-// Store.Close.
+// Close commits queued writes, access times and counters and stops the
+// writer. It does not close the store; call it before Store.Close. The
+// cache must not be used afterwards.
 func (c *Cache) Close() error {
-	c.accessMu.Lock()
-	c.closed = true
-	c.accessMu.Unlock()
-	c.wg.Wait()
+	c.stopOnce.Do(func() {
+		c.drain()
+		close(c.stopWriter)
+		<-c.writerDone
+	})
 	return c.Flush()
 }

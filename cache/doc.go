@@ -36,12 +36,21 @@
 // that was already running when an invalidation (or Clear) happened does
 // not store its answer, so a read racing a write cannot put old data back.
 //
+// Writes are queued and committed by one writer goroutine, many per
+// transaction, so that a miss answers without waiting for bbolt's fsync;
+// until an entry is committed it is served from the queue, so the next
+// identical request is still a hit. Invalidate, Clear, Stats, Flush and
+// Close wait for the queue first. The queue holds at most 64 MiB of
+// records; past that, answers are not stored. A crash loses only queued
+// entries, which costs upstream calls later and nothing else.
+//
 // Size. Entries (key + encoded record, bodies above Config.CompressAbove
 // gzipped when that is smaller) are kept under Config.MaxBytes by evicting
 // the least recently used ones. A hit does not write: its access time is
-// kept in memory and written in batches, together with the persistent
-// counters, by the next write transaction, by a background flush once
-// flushBatch accesses or flushInterval have accumulated, and by Close.
+// kept in memory and written, together with the persistent counters, by
+// the next write transaction; the writer is also woken once flushBatch
+// (256) accesses or flushInterval (30 s) have accumulated, and Close
+// writes what is left.
 // Losing unflushed access times in a crash only makes eviction order a
 // little less exact.
 //

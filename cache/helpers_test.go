@@ -46,7 +46,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a cache on a real bbolt file in a temp dir.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	path  string
 	st    *store.Store
 	c     *Cache
@@ -55,7 +55,7 @@ type env struct {
 
 // newEnv opens a store and a cache; cfg (may be nil) adjusts the config.
 // The cleanup closes the cache and ends with the store's integrity check.
-func newEnv(t *testing.T, cfg func(*Config)) *env {
+func newEnv(t testing.TB, cfg func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "aliasd.db"), clock: newClock()}
 	e.open(cfg)
@@ -169,7 +169,7 @@ type upstream struct {
 	canceled atomic.Int64 // requests whose context ended while blocked
 }
 
-func newUpstream(t *testing.T) *upstream {
+func newUpstream(t testing.TB) *upstream {
 	u := &upstream{resources: make(map[string]*resource)}
 	u.srv = httptest.NewServer(http.HandlerFunc(u.serve))
 	t.Cleanup(u.srv.Close)

@@ -199,21 +199,48 @@ func decode(raw []byte) (*entry, error) {
 	if flags&flagGzip == 0 {
 		e.body = d.b
 	} else {
-		zr, err := gzip.NewReader(bytes.NewReader(d.b))
+		body, err := gunzip(d.b, bodyLen)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errRecord, err)
 		}
-		body := make([]byte, 0, min(bodyLen, 64<<20))
-		buf := bytes.NewBuffer(body)
-		if _, err := io.Copy(buf, zr); err != nil {
-			return nil, fmt.Errorf("%w: %v", errRecord, err)
-		}
-		e.body = buf.Bytes()
+		e.body = body
 	}
 	if uint64(len(e.body)) != bodyLen {
 		return nil, fmt.Errorf("%w: body is %d bytes, want %d", errRecord, len(e.body), bodyLen)
 	}
 	return e, nil
+}
+
+var gzipReaders sync.Pool // *gzip.Reader, reset for each use
+
+// gunzip decompresses data, which must hold exactly size bytes.
+func gunzip(data []byte, size uint64) ([]byte, error) {
+	if size > 1<<31 {
+		return nil, errors.New("body too large")
+	}
+	src := bytes.NewReader(data)
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(src)
+	} else {
+		err = zr.Reset(src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer gzipReaders.Put(zr)
+	body := make([]byte, size)
+	if _, err := io.ReadFull(zr, body); err != nil {
+		return nil, err
+	}
+	// The stream must end here: one more read gives EOF (and checks the
+	// CRC).
+	var one [1]byte
+	if n, err := zr.Read(one[:]); n != 0 || err != io.EOF {
+		return nil, errors.New("body longer than recorded")
+	}
+	return body, nil
 }
 
 type decoder struct {

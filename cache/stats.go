@@ -51,6 +51,18 @@ func (b buckets) removeScope(sc scope) (int, error) {
 	return len(victims), nil
 }
 
+// missing counts the keys that have no stored entry: dropped queued puts
+// that were not yet in the file count as removed too.
+func (b buckets) missing(keys []string) int {
+	n := 0
+	for _, k := range keys {
+		if b.entries.Get([]byte(k)) == nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Invalidate removes, for every token fingerprint and query, the entries
 // whose path matches one of patterns (alias.Endpoint.Invalidated: exact
 // paths, or prefixes ending in "*"). Fetches already running when it is
@@ -70,10 +82,11 @@ func (c *Cache) Invalidate(patterns []string) (int, error) {
 	if len(scopes) == 0 {
 		return 0, nil
 	}
-	c.gen.Add(1)
+	dropped := c.dropQueued(scopes)
+	c.drain()
 	removed := 0
 	err := c.update(func(b buckets) error {
-		removed = 0
+		removed = b.missing(dropped)
 		for _, sc := range scopes {
 			n, err := b.removeScope(sc)
 			if err != nil {
@@ -96,15 +109,17 @@ func (c *Cache) Clear(pathPrefix string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("clearing cache: %w", err)
 	}
-	c.gen.Add(1)
+	dropped := c.dropQueued([]scope{sc})
+	c.drain()
 	removed := 0
 	err = c.update(func(b buckets) error {
+		removed = b.missing(dropped)
 		if !sc.all {
 			n, err := b.removeScope(sc)
-			removed = n
+			removed += n
 			return err
 		}
-		removed = int(b.counter(statEntries))
+		removed += int(b.counter(statEntries))
 		root := b.entries.Tx().Bucket(bucketCache)
 		for _, name := range [][]byte{bucketEntries, bucketAtime, bucketLRU} {
 			if err := root.DeleteBucket(name); err != nil {
@@ -133,6 +148,7 @@ func (c *Cache) Stats(pathPrefix string) (rpc.CacheStatsResult, error) {
 	if err != nil {
 		return rpc.CacheStatsResult{}, fmt.Errorf("cache stats: %w", err)
 	}
+	c.drain()
 	res := rpc.CacheStatsResult{
 		MaxBytes:      c.maxBytes,
 		Hits:          c.base.hits.Load() + c.session.hits.Load(),
