@@ -378,9 +378,18 @@ func (s *Store) Update(fn func(*bbolt.Tx) error) error {
 
 // Check runs bbolt's full consistency check and returns every problem it
 // reports, joined. It reads every page and costs time in proportion to the
-// file.
+// file. It runs in a read-write transaction that it rolls back: bbolt's
+// check reads the shared freelist, which is only safe while no other
+// writer runs, so writers wait for it.
 func (s *Store) Check() error {
-	return s.guard("checking", func() error { return checkDB(s.db) })
+	return s.guard("checking", func() error {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		return checkTx(tx)
+	})
 }
 
 func (s *Store) guard(what string, fn func() error) (err error) {
@@ -402,24 +411,27 @@ func (s *Store) guard(what string, fn func() error) (err error) {
 	return err
 }
 
-// checkDB walks every bucket and value in the calling goroutine first, so
+// checkDB checks the file while nothing else uses it (during Open). Like
+// Check, it walks every bucket and value in the calling goroutine first, so
 // that a damaged page panics where it can be recovered (bbolt runs its own
 // check in a goroutine of its own), then collects every error tx.Check
 // reports.
 func checkDB(db *bbolt.DB) error {
-	return db.View(func(tx *bbolt.Tx) error {
-		if err := tx.ForEach(func(_ []byte, b *bbolt.Bucket) error {
-			walkBucket(b)
-			return nil
-		}); err != nil {
-			return err
-		}
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
-	})
+	return db.View(checkTx)
+}
+
+func checkTx(tx *bbolt.Tx) error {
+	if err := tx.ForEach(func(_ []byte, b *bbolt.Bucket) error {
+		walkBucket(b)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var errs []error
+	for err := range tx.Check() {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // sink keeps the compiler from dropping the reads in walkBucket.

@@ -515,11 +515,15 @@ func readLockFile(t *testing.T, path string) lockInfo {
 func TestClosedStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "aliasd.db")
 	s := openT(t, path)
+	checkT(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close() = %v, want nil", err)
+	}
+	if err := s.Check(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Check after Close = %v, want ErrClosed", err)
 	}
 	if err := s.View(func(*bbolt.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Errorf("View after Close = %v, want ErrClosed", err)
@@ -734,4 +738,40 @@ func highWaterOf(s *Store) int64 {
 		return nil
 	})
 	return size
+}
+
+func TestCheckWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "aliasd.db")
+	s := openT(t, path)
+	populate(t, s, 2000, 50)
+	done := make(chan struct{})
+	writes := make(chan error, 1)
+	go func() {
+		defer close(writes)
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := s.Update(func(tx *bbolt.Tx) error {
+				b, err := tx.CreateBucketIfNotExists([]byte("busy"))
+				if err != nil {
+					return err
+				}
+				return b.Put(SeqKey(uint64(i%500)), bytes.Repeat([]byte{1}, 200))
+			}); err != nil {
+				writes <- err
+				return
+			}
+		}
+	}()
+	for range 5 {
+		checkT(t, s)
+	}
+	close(done)
+	if err := <-writes; err != nil {
+		t.Errorf("concurrent Update = %v", err)
+	}
+	checkT(t, s)
 }
