@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -71,6 +72,7 @@ func (ex *exchange) run(ctx context.Context) *Response {
 	var (
 		last   attemptResult
 		waited time.Duration
+		slowed bool // a 429 of this call lowered the governor's rate
 	)
 	for attempt := 1; ; attempt++ {
 		queued, err := ex.gov.wait(ctx)
@@ -95,7 +97,13 @@ func (ex *exchange) run(ctx context.Context) *Response {
 		now := time.Now()
 		switch {
 		case last.httpStatus == http.StatusTooManyRequests:
-			r.GovernorNote = ex.gov.on429(now)
+			// Keep what this call made the governor do over a later
+			// "already slowed" from the same call.
+			note := ex.gov.on429(now)
+			if !slowed || !strings.HasPrefix(note, "already") {
+				r.GovernorNote = note
+			}
+			slowed = slowed || strings.HasPrefix(note, "slowed")
 		case last.httpStatus != 0:
 			ex.gov.onSuccess(now)
 		}

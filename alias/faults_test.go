@@ -189,16 +189,15 @@ func TestPlainText415UnknownRoute(t *testing.T) {
 	}
 }
 
-// bomb is gzip of 64 MiB of zeros (about 64 KiB compressed), built once.
+// bomb is a gzip stream of 256 MiB of zeros, about 256 KiB on the wire:
+// one member holding 1 MiB of zeros, repeated (gzip readers read
+// concatenated members as one stream).
 var bomb = sync.OnceValue(func() []byte {
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	zero := make([]byte, 1<<20)
-	for i := 0; i < 64; i++ {
-		zw.Write(zero)
-	}
+	var m bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&m, gzip.BestCompression)
+	zw.Write(make([]byte, 1<<20))
 	zw.Close()
-	return b.Bytes()
+	return bytes.Repeat(m.Bytes(), 256)
 })
 
 func TestGzipBomb(t *testing.T) {
