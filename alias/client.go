@@ -182,6 +182,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	start := time.Now()
 	pc, err := prepare(call)
 	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.Msg = c.redact(fe.Msg, "")
+		}
 		return nil, err
 	}
 	b := c.base.Load()
@@ -206,7 +210,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	r := ex.run(ctx)
 	r.Profile, r.Fingerprint = cred.Profile, cred.Fingerprint
 	r.Duration = time.Since(start)
-	r.Diagnostic = Diagnose(r)
+	if d := Diagnose(r); d != nil {
+		d.Title, d.Detail, d.Hint = c.redact(d.Title, cred.Secret), c.redact(d.Detail, cred.Secret), c.redact(d.Hint, cred.Secret)
+		r.Diagnostic = d
+	}
 	c.logResult(r)
 	return r, nil
 }

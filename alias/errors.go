@@ -37,8 +37,10 @@ func (e *FieldError) Error() string { return "invalid " + e.Field + ": " + e.Msg
 // Is makes errors.Is(err, ErrInvalidCall) true.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalidCall }
 
+// fieldErr builds a FieldError; caller input quoted in it is masked when it
+// looks like a token.
 func fieldErr(field, format string, args ...any) *FieldError {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &FieldError{Field: field, Msg: baselineRedact(fmt.Sprintf(format, args...))}
 }
 
 // CredentialError reports that the token source could not supply a usable

@@ -59,11 +59,16 @@ func (ex *exchange) run(ctx context.Context) *Response {
 	pol := c.cfg.Retry
 	r := &Response{
 		Method:     pc.method,
-		Path:       pc.path,
+		Path:       c.redact(pc.path, ex.secret),
 		Query:      c.redact(pc.query.Encode(), ex.secret),
 		URL:        c.redact(ex.url, ex.secret),
 		Endpoint:   pc.endpoint,
-		PathParams: pc.params,
+	}
+	if len(pc.params) > 0 {
+		r.PathParams = make(map[string]string, len(pc.params))
+		for k, v := range pc.params {
+			r.PathParams[k] = c.redact(v, ex.secret)
+		}
 	}
 	sent := ex.headers()
 	r.RequestHeader = sent.Clone()
@@ -117,11 +122,11 @@ func (ex *exchange) run(ctx context.Context) *Response {
 			delay = min(last.retryAfter, pol.MaxRetryAfter)
 		}
 		if waited+delay > pol.MaxTotalWait {
-			c.log.Warn("alias retry budget spent", "method", pc.method, "path", pc.path,
+			c.log.Warn("alias retry budget spent", "method", pc.method, "path", r.Path,
 				"attempts", attempt, "waited_ms", waited.Milliseconds())
 			break
 		}
-		c.log.Warn("alias retry", "method", pc.method, "path", pc.path, "status", last.status,
+		c.log.Warn("alias retry", "method", pc.method, "path", r.Path, "status", last.status,
 			"net", string(last.class), "attempt", attempt, "delay_ms", delay.Milliseconds(),
 			"request_id", c.redact(last.requestID, ex.secret))
 		if sleep(ctx, delay) != nil {
@@ -207,7 +212,7 @@ func (ex *exchange) attempt(ctx context.Context, h http.Header) (ar attemptResul
 	if err != nil {
 		return attemptResult{class: NetOther, err: fmt.Errorf("building request: %w", err)}
 	}
-	req.Header = h.Clone()
+	req.Header = h // read-only from here on: the auth transport copies before adding
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if resp != nil { // a refused redirect keeps the 3xx's headers
