@@ -58,11 +58,11 @@ func (ex *exchange) run(ctx context.Context) *Response {
 	c, pc := ex.c, ex.pc
 	pol := c.cfg.Retry
 	r := &Response{
-		Method:     pc.method,
-		Path:       c.redact(pc.path, ex.secret),
-		Query:      c.redact(pc.query.Encode(), ex.secret),
-		URL:        c.redact(ex.url, ex.secret),
-		Endpoint:   pc.endpoint,
+		Method:   pc.method,
+		Path:     c.redact(pc.path, ex.secret),
+		Query:    c.redact(pc.query.Encode(), ex.secret),
+		URL:      c.redact(ex.url, ex.secret),
+		Endpoint: pc.endpoint,
 	}
 	if len(pc.params) > 0 {
 		r.PathParams = make(map[string]string, len(pc.params))
