@@ -273,6 +273,9 @@ func (c *Client) logResult(r *Response) {
 	if r.Status == 0 || r.Status >= 500 {
 		lvl = slog.LevelWarn
 	}
+	if !c.log.Enabled(context.Background(), lvl) {
+		return
+	}
 	args := []any{
 		"method", r.Method, "path", r.Path, "status", r.Status,
 		"request_id", r.RequestID, "attempts", r.Attempts,
