@@ -91,7 +91,7 @@ var table = []rule{
 	netRow(NetOther, diagNetOther),
 
 	httpRow(300, 399, -1, "", diagNotFollowed),
-	httpRow(400, 400, 3, `Missing parameter: input\.([A-Za-z0-9_.]+)`, diagMissing),
+	httpRow(400, 400, 3, `Missing parameter: input\.([A-Za-z0-9_.\[\]]+)`, diagMissing),
 	httpRow(400, 400, -1, `(?i)whole dollar|multiple of 100|dollar amount`, diagWholeDollars),
 	httpRow(400, 400, -1, `(?i)enum|_INVALID\b|invalid value|unknown value`, diagEnum),
 	httpRow(400, 400, -1, "", diagBadRequest),

@@ -85,19 +85,25 @@ func diagNotFollowed(r *Response, _ []string) rpc.Diagnostic {
 func diagMissing(r *Response, m []string) rpc.Diagnostic {
 	goName := m[1]
 	name := SnakeCase(goName)
+	root := name // items[0].id → items
+	if i := strings.IndexAny(root, "[."); i > 0 && r.Endpoint != nil && r.Endpoint.Param(name) == nil {
+		root = root[:i]
+	}
 	var p *Param
 	if r.Endpoint != nil {
-		p = r.Endpoint.Param(name)
+		p = r.Endpoint.Param(root)
 	}
 	hint := "Add " + name + "=… to the query."
 	if p != nil {
-		switch p.In {
-		case InPath:
+		switch {
+		case p.In == InPath:
 			hint = "Fill {" + name + "} in the path."
-		case InBody:
+		case p.In == InBody && root != name:
+			hint = "Set " + name + " in the JSON body."
+		case p.In == InBody:
 			hint = "Add \"" + name + "\" to the JSON body."
 		default:
-			hint = "Add " + name + "=" + example(p) + " to the query"
+			hint = "Add " + root + "=" + example(p) + " to the query"
 			if p.Description != "" {
 				hint += " (" + p.Description + ")"
 			}

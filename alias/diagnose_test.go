@@ -22,6 +22,7 @@ func TestSnakeCase(t *testing.T) {
 		"HTTPStatus":   "http_status",
 		"catalog_id":   "catalog_id",
 		"Size2Unit":    "size2_unit",
+		"Items[0].Id":  "items[0].id",
 	} {
 		if got := SnakeCase(in); got != want {
 			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
@@ -57,6 +58,9 @@ func TestDiagnoseHTTP(t *testing.T) {
 		{"missing body field", Call{Method: "POST", Path: "/listings/batch_create", Body: []byte(`{}`)},
 			apiErr(400, 3, "Missing parameter: input.Items"), DiagMissingParameter, rpc.SeverityError,
 			[]string{`Add "items" to the JSON body`}},
+		{"missing nested body field", Call{Method: "POST", Path: "/listings/batch_update", Body: []byte(`{"items":[{}]}`)},
+			apiErr(400, 3, "Missing parameter: input.Items[0].Id"), DiagMissingParameter, rpc.SeverityError,
+			[]string{"Missing parameter: items[0].id", "Set items[0].id in the JSON body"}},
 		{"whole dollars", Call{Method: "POST", Path: "/listings", Query: url.Values{"price_cents": {"25050"}}},
 			apiErr(400, 3, "price_cents must be a whole dollar amount"), DiagWholeDollars, rpc.SeverityError,
 			[]string{"price_cents=25000 or 25100"}},
