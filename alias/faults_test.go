@@ -77,7 +77,8 @@ func TestSlowBodyTimesOut(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	})
-	env := newEnv(t, base, func(c *Config) { c.RequestTimeout = 150 * time.Millisecond })
+	// Long enough for the headers of the slow body to arrive on a busy machine.
+	env := newEnv(t, base, func(c *Config) { c.RequestTimeout = time.Second })
 	for _, tt := range []struct {
 		path     string
 		httpCode int
@@ -87,7 +88,7 @@ func TestSlowBodyTimesOut(t *testing.T) {
 			if r.Status != 0 || r.NetClass != NetTimeout || r.HTTPStatus != tt.httpCode {
 				t.Fatalf("slow: status %d http %d class %q (%v), want 0 %d timeout", r.Status, r.HTTPStatus, r.NetClass, r.NetErr, tt.httpCode)
 			}
-			if !strings.Contains(r.NetErr.Error(), "150ms request timeout") {
+			if !strings.Contains(r.NetErr.Error(), "1s request timeout") {
 				t.Errorf("NetErr = %q, want it to name the request timeout", r.NetErr)
 			}
 			if r.Attempts != 1 || r.Diagnostic == nil || r.Diagnostic.Class != DiagNetTimeout {

@@ -233,3 +233,17 @@ func (h signalHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	return h.Handler.Handle(ctx, r)
 }
+
+func TestUnknownPathReadsRetried(t *testing.T) {
+	for _, method := range []string{"GET", "HEAD"} {
+		t.Run(method, func(t *testing.T) {
+			var seen atomic.Int32
+			_, base := apiServer(t, failThen(1, 503, "", &seen))
+			env := newEnv(t, base, nil)
+			r := env.do(t, Call{Method: method, Path: "/not/in/the/catalog"})
+			if r.Endpoint != nil || r.Status != 200 || r.Attempts != 2 || seen.Load() != 2 {
+				t.Fatalf("%s unknown path: endpoint %v status %d attempts %d seen %d; want a retried read", method, r.Endpoint, r.Status, r.Attempts, seen.Load())
+			}
+		})
+	}
+}
