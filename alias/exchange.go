@@ -78,12 +78,14 @@ func (ex *exchange) run(ctx context.Context) *Response {
 		last   attemptResult
 		waited time.Duration
 		slowed bool // a 429 of this call lowered the governor's rate
+		// govNote is what the governor did after a 429; queuedTotal is
+		// the time spent in its queue over all attempts.
+		govNote     string
+		queuedTotal time.Duration
 	)
 	for attempt := 1; ; attempt++ {
 		queued, err := ex.gov.wait(ctx)
-		if note := queueNote(queued); note != "" {
-			r.GovernorNote = note
-		}
+		queuedTotal += queued
 		if err != nil {
 			if attempt == 1 {
 				last = ex.governorFailure(ctx, err)
@@ -106,7 +108,7 @@ func (ex *exchange) run(ctx context.Context) *Response {
 			// "already slowed" from the same call.
 			note := ex.gov.on429(now)
 			if !slowed || !strings.HasPrefix(note, "already") {
-				r.GovernorNote = note
+				govNote = note
 			}
 			slowed = slowed || strings.HasPrefix(note, "slowed")
 		case last.httpStatus != 0:
@@ -133,6 +135,13 @@ func (ex *exchange) run(ctx context.Context) *Response {
 			break // the caller gave up; report the last attempt as it was
 		}
 		waited += delay
+	}
+	r.GovernorNote = govNote
+	if q := queueNote(queuedTotal); q != "" {
+		if r.GovernorNote != "" {
+			r.GovernorNote += "; "
+		}
+		r.GovernorNote += q
 	}
 	ex.fill(r, last)
 	return r
