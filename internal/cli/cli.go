@@ -95,6 +95,10 @@ with its x-request-id and a diagnostic of what went wrong.`,
 		newStdioCmd(stdio),
 		newServeCmd(stdio),
 		newMockCmd(stdio),
+		newStatusCmd(stdio),
+		newCallCmd(stdio),
+		newTokenCmd(stdio),
+		newCacheCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
