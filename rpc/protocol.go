@@ -205,6 +205,9 @@ const (
 
 // Diagnostic says what went wrong with a call and what to do about it.
 type Diagnostic struct {
+	// Class is a stable machine-readable name of the diagnosis
+	// (missing_parameter, scope, rate_limited, net_timeout, ...).
+	Class    string `json:"class,omitempty"`
 	Severity string `json:"severity"`
 	Title    string `json:"title"`
 	Detail   string `json:"detail"`
