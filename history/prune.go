@@ -58,14 +58,8 @@ func (h *History) pruneBatch() (removed int, more bool, err error) {
 				break
 			}
 			vc := victim{key: append([]byte(nil), k...)}
-			var s struct {
-				Status     int      `json:"status"`
-				RequestID  string   `json:"requestId"`
-				RequestIDs []string `json:"requestIds"`
-			}
-			if decode(v, &s) == nil {
-				vc.known, vc.status = true, s.Status
-				vc.rids = append([]string{s.RequestID}, s.RequestIDs...)
+			if status, rids, err := decodeKeys(v); err == nil {
+				vc.known, vc.status, vc.rids = true, status, rids
 			}
 			victims = append(victims, vc)
 		}

@@ -151,7 +151,7 @@ func TestPruneEdgeCases(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.Get(bad.ID); err == nil || !strings.Contains(err.Error(), "unknown record format") {
+		if _, err := h.Get(bad.ID); err == nil || !strings.Contains(err.Error(), "damaged record format") {
 			t.Errorf("Get(damaged) = %v, want a format error", err)
 		}
 		if removed, err := h.Prune(context.Background()); removed != 1 || err != nil {

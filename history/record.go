@@ -12,9 +12,6 @@ import (
 	"github.com/aliasd/aliasd/rpc"
 )
 
-// Stored values start with a format byte so the encoding can change later.
-const formatJSON = 1
-
 // record is an entry prepared for storage: redacted, capped and encoded,
 // so that the transaction function only copies bytes.
 type record struct {
@@ -25,12 +22,6 @@ type record struct {
 	rids    []string         // request IDs to index, deduplicated
 	isError bool
 	lag     int64 // ns between the entry's time and its append time
-}
-
-// storedBodies is the value of the bodies bucket.
-type storedBodies struct {
-	Request  rpc.HTTPMessage `json:"request"`
-	Response rpc.HTTPMessage `json:"response"`
 }
 
 // RedactedValue replaces the value of a credential header.
@@ -106,12 +97,9 @@ func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
 		dg.Title, dg.Detail, dg.Hint = rd(dg.Title), rd(dg.Detail), rd(dg.Hint)
 		e.Diagnostic = &dg
 	}
-	b := storedBodies{
-		Request:  h.message(d.Request),
-		Response: h.message(d.Response),
-	}
+	req, resp := h.message(d.Request), h.message(d.Response)
 	if e.ResponseSize == 0 {
-		e.ResponseSize = b.Response.Size
+		e.ResponseSize = resp.Size
 	}
 	rec := &record{id: id, entry: e, isError: IsError(&e)}
 	rec.lag = int64(timeID(at) - timeID(e.Time))
@@ -122,13 +110,8 @@ func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
 			rec.rids = append(rec.rids, rid)
 		}
 	}
-	var err error
-	if rec.summary, err = encode(&e); err != nil {
-		return nil, fmt.Errorf("encoding entry: %w", err)
-	}
-	if rec.bodies, err = encode(&b); err != nil {
-		return nil, fmt.Errorf("encoding bodies: %w", err)
-	}
+	rec.summary = encodeSummary(&e)
+	rec.bodies = encodeBodies(&req, &resp)
 	return rec, nil
 }
 
@@ -179,34 +162,6 @@ func redactJSON(raw json.RawMessage, rd func(string) string) json.RawMessage {
 	}
 	q, _ := json.Marshal(s)
 	return q
-}
-
-func encode(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{formatJSON}, b...), nil
-}
-
-func decode(b []byte, v any) error {
-	if len(b) == 0 || b[0] != formatJSON {
-		return errors.New("unknown record format")
-	}
-	return json.Unmarshal(b[1:], v)
-}
-
-func decodeSummary(b []byte, e *rpc.HistoryEntry) error {
-	return decode(b, e)
-}
-
-func decodeBodies(b []byte, d *rpc.HistoryDetail) error {
-	var sb storedBodies
-	if err := decode(b, &sb); err != nil {
-		return err
-	}
-	d.Request, d.Response = sb.Request, sb.Response
-	return nil
 }
 
 // statusText is http.StatusText with a fallback for unknown codes.
