@@ -40,7 +40,7 @@ func (h *History) Export(w io.Writer, format string, params rpc.HistoryListParam
 		return 0, err
 	}
 	var ids []uint64
-	err = h.scan(q, func(id uint64, _ *rpc.HistoryEntry) bool {
+	err = h.scan(q, q.limit, func(id uint64, _ *rpc.HistoryEntry) bool {
 		ids = append(ids, id)
 		return q.limit == 0 || len(ids) < q.limit
 	})

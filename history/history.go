@@ -139,17 +139,24 @@ type History struct {
 	log     *slog.Logger
 	redact  func(string) string
 	ids     idGen
-	count   atomic.Int64 // approximate mirror of the stored count; only wakes the pruner
-	maxLag  atomic.Int64 // ns, mirror of keyMaxLag
-	closed  atomic.Bool
+	count   atomic.Int64  // approximate mirror of the stored count; only wakes the pruner
+	maxLag  atomic.Int64  // ns, mirror of keyMaxLag
 	kick    chan struct{} // wakes the pruner; buffered, never blocks
 	stop    context.CancelFunc
 	done    chan struct{} // closed when the pruner exits
 	closeMu sync.Once
 
+	// appendMu is held shared by each Append from its closed check until
+	// its commit is answered, and exclusively by Close, so Close waits for
+	// in-flight appends and none starts after it.
+	appendMu sync.RWMutex
+	closed   bool          // guarded by appendMu
+	queue    chan *pending // appends waiting for the committer
+	commits  chan struct{} // closed when the committer exits
+
 	// Test and benchmark hooks, set before use.
-	afterPut  func(id uint64) error // runs at the end of each batch function
-	useUpdate bool                  // one Update per Append instead of Batch
+	afterPut func(rec *record) error // runs at the end of each put function
+	mode     commitMode              // how Append commits
 }
 
 // Open prepares the history's buckets in cfg.DB and starts the background
@@ -213,6 +220,9 @@ func Open(cfg Config) (*History, error) {
 	if err := h.load(); err != nil {
 		return nil, fmt.Errorf("opening history: %w", err)
 	}
+	h.queue = make(chan *pending, maxGroup)
+	h.commits = make(chan struct{})
+	go h.commitLoop()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	if cfg.PruneInterval > 0 {
@@ -287,26 +297,34 @@ func defaultMigrate(db *bolt.DB) MigrateFunc {
 	}
 }
 
-// Close stops the background pruner. It does not close the DB. Appends
-// after Close fail with ErrClosed.
+// Close waits for appends in flight, then stops the committer and the
+// background pruner. It does not close the DB. Appends after Close fail
+// with ErrClosed.
 func (h *History) Close() {
 	h.closeMu.Do(func() {
-		h.closed.Store(true)
+		h.appendMu.Lock()
+		h.closed = true
+		h.appendMu.Unlock()
+		close(h.queue)
+		<-h.commits
 		h.stop()
 		<-h.done
 	})
 }
 
 // Append redacts and caps d, stores it under a new id and returns its
-// summary. It returns only after the entry is committed to disk; concurrent
-// appends share one commit. d is not modified. A Time of zero or later
-// than now is set to now. ctx is checked before the append starts; once
-// submitted, the append runs to completion.
+// summary. It returns only after the entry is committed to disk
+// (acknowledged ⇒ durable); concurrent appends share one commit (see
+// commitLoop). d is not modified. A Time of zero or later than now is set
+// to now. ctx is checked before the append starts; once submitted, the
+// append runs to completion.
 func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.HistoryEntry, error) {
 	if d == nil {
 		return rpc.HistoryEntry{}, errors.New("appending history entry: nil entry")
 	}
-	if h.closed.Load() {
+	h.appendMu.RLock()
+	defer h.appendMu.RUnlock()
+	if h.closed {
 		return rpc.HistoryEntry{}, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
@@ -317,13 +335,7 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 	if err != nil {
 		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
 	}
-	fn := h.putFunc(rec)
-	if h.useUpdate {
-		err = h.db.Update(fn)
-	} else {
-		err = h.db.Batch(fn)
-	}
-	if err != nil {
+	if err := h.commit(rec); err != nil {
 		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
 	}
 	for {
@@ -339,8 +351,9 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 }
 
 // putFunc returns the transaction function that stores rec. It is
-// idempotent: bbolt may run a Batch function more than once, and a second
-// run finds the entry already there and changes nothing.
+// idempotent: a group commit that fails is retried entry by entry (and
+// bbolt's Batch likewise re-runs functions), and a second run in the same
+// transaction finds the entry already there and changes nothing.
 func (h *History) putFunc(rec *record) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		key := idKey(rec.id)
@@ -388,7 +401,7 @@ func (h *History) putFunc(rec *record) func(tx *bolt.Tx) error {
 			}
 		}
 		if h.afterPut != nil {
-			return h.afterPut(rec.id)
+			return h.afterPut(rec)
 		}
 		return nil
 	}

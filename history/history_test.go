@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,46 +311,58 @@ func TestBatchIdempotent(t *testing.T) {
 		}
 		assertStoredOnce(t, h, "twice", 1)
 	})
-	t.Run("batch retried after a failure", func(t *testing.T) {
-		// The first run of each function fails after writing, so bbolt
-		// rolls back and runs it again on its own.
-		var mu sync.Mutex
-		runs := map[uint64]int{}
-		h.afterPut = func(id uint64) error {
-			mu.Lock()
-			defer mu.Unlock()
-			runs[id]++
-			if runs[id] == 1 {
-				return errors.New("injected failure")
-			}
-			return nil
-		}
-		defer func() { h.afterPut = nil }()
-		var wg sync.WaitGroup
-		for i := 0; i < 8; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := h.Append(context.Background(), detail("GET", "/api/v1/test", 500, fmt.Sprintf("retried-%d", i))); err != nil {
-					t.Errorf("Append = %v", err)
+	n := 1
+	for _, mode := range []struct {
+		name string
+		mode commitMode
+	}{{"group", commitGroup}, {"db.Batch", commitBatch}} {
+		t.Run("retried after a failure/"+mode.name, func(t *testing.T) {
+			// The first run of each function fails after writing, so the
+			// transaction rolls back and the function runs again.
+			var mu sync.Mutex
+			runs := map[uint64]int{}
+			h.mode = mode.mode
+			h.afterPut = func(rec *record) error {
+				id := rec.id
+				mu.Lock()
+				defer mu.Unlock()
+				runs[id]++
+				if runs[id] == 1 {
+					return errors.New("injected failure")
 				}
-			}()
-		}
-		wg.Wait()
-		mu.Lock()
-		for id, n := range runs {
-			if n < 2 {
-				t.Errorf("batch function for %s ran %d times, want ≥ 2", formatID(id), n)
+				return nil
 			}
-		}
-		mu.Unlock()
-		for i := 0; i < 8; i++ {
-			assertStoredOnce(t, h, fmt.Sprintf("retried-%d", i), 1)
-		}
-		if n, _ := h.Count(); n != 9 {
-			t.Errorf("Count = %d, want 9", n)
-		}
-	})
+			defer func() { h.afterPut, h.mode = nil, commitGroup }()
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := h.Append(context.Background(), detail("GET", "/api/v1/test", 500, fmt.Sprintf("retried-%s-%d", mode.name, i))); err != nil {
+						t.Errorf("Append = %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			mu.Lock()
+			if len(runs) != 8 {
+				t.Errorf("%d put functions ran, want 8", len(runs))
+			}
+			for id, n := range runs {
+				if n < 2 {
+					t.Errorf("put function for %s ran %d times, want ≥ 2", formatID(id), n)
+				}
+			}
+			mu.Unlock()
+			for i := 0; i < 8; i++ {
+				assertStoredOnce(t, h, fmt.Sprintf("retried-%s-%d", mode.name, i), 1)
+			}
+			n += 8
+			if got, _ := h.Count(); got != n {
+				t.Errorf("Count = %d, want %d", got, n)
+			}
+		})
+	}
 }
 
 // assertStoredOnce checks one entry with rid and that every index agrees.
@@ -449,4 +462,88 @@ func TestSchema(t *testing.T) {
 			t.Error("Open(no DB) = nil error")
 		}
 	})
+}
+
+func TestFailingEntryDoesNotFailItsGroup(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{})
+	h.afterPut = func(rec *record) error {
+		if strings.HasSuffix(rec.entry.RequestID, "-poison") {
+			return errors.New("this entry cannot be stored")
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for round := 0; round < 5; round++ {
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rid := fmt.Sprintf("grp-%d-%d", round, i)
+				if i == 7 {
+					rid += "-poison"
+				}
+				if _, err := h.Append(context.Background(), detail("GET", "/api/v1/test", 200, rid)); err != nil {
+					if !strings.Contains(err.Error(), "cannot be stored") {
+						t.Errorf("Append = %v, want the injected error", err)
+					}
+					failures.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if failures.Load() != 5 {
+		t.Errorf("%d appends failed, want exactly the 5 poisoned ones", failures.Load())
+	}
+	if n, _ := h.Count(); n != 5*15 {
+		t.Errorf("Count = %d, want %d", n, 5*15)
+	}
+	checkIndexes(t, h)
+}
+
+func TestCloseDuringAppends(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{})
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 16)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				e, err := h.Append(context.Background(), detail("GET", "/api/v1/test", 200, fmt.Sprintf("close-%d-%d", w, i)))
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("Append = %v", err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, e.ID)
+				mu.Unlock()
+				if i == 0 {
+					started <- struct{}{}
+				}
+			}
+		}()
+	}
+	for w := 0; w < 16; w++ {
+		<-started
+	}
+	h.Close()
+	wg.Wait()
+	h2 := newHistory(t, db, Config{})
+	for _, id := range acked {
+		if _, err := h2.Get(id); err != nil {
+			t.Errorf("acknowledged %s: Get after Close = %v", id, err)
+		}
+	}
+	if n, _ := h2.Count(); n != len(acked) {
+		t.Errorf("Count = %d, want the %d acknowledged appends", n, len(acked))
+	}
 }

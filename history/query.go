@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aliasd/aliasd/rpc"
 	bolt "go.etcd.io/bbolt"
@@ -37,6 +38,7 @@ type query struct {
 	path        string // normalized prefix, "" = any
 	requestID   string
 	text        string // lower-case, "" = any
+	textASCII   bool   // text is ASCII: prefilter applies
 	since       time.Time
 	until       time.Time
 	hasSince    bool
@@ -81,6 +83,7 @@ func parseParams(p rpc.HistoryListParams, limitDefault int) (*query, error) {
 			return nil, &ParamError{Field: "text", Reason: "longer than 1024 bytes"}
 		}
 		q.text = strings.ToLower(s)
+		q.textASCII = isASCII(q.text)
 	}
 	var err error
 	if s := strings.TrimSpace(p.Since); s != "" {
@@ -121,6 +124,15 @@ func (q *query) parseStatus(s string) error {
 	return nil
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // normalizePath turns "/catalog", "catalog" or "/api/v1/catalog?x" into
 // "/api/v1/catalog". A trailing slash is kept: "/listings/" matches only
 // paths below /listings.
@@ -135,6 +147,48 @@ func normalizePath(p string) string {
 		p = pathPrefix + p
 	}
 	return p
+}
+
+// prefilter rejects, without decoding, summaries that cannot match the
+// path or text filter: strings are stored verbatim, so a match needs the
+// path's tail and (ASCII case folded) the text somewhere in the bytes.
+func (q *query) prefilter(raw []byte) bool {
+	if tail := strings.TrimPrefix(q.path, pathPrefix); len(tail) > 1 && !bytes.Contains(raw, []byte(tail)) {
+		return false
+	}
+	if q.text != "" && q.textASCII && !containsFoldASCII(raw, q.text) {
+		return false
+	}
+	return true
+}
+
+// containsFoldASCII reports whether s may contain lower (ASCII, lower
+// case) ignoring ASCII case. It answers true when s has non-ASCII bytes,
+// whose Unicode case folding could still produce a match.
+func containsFoldASCII(s []byte, lower string) bool {
+	n := len(lower)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for j < n && toLowerASCII(s[i+j]) == lower[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func toLowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // match applies every filter to a decoded summary.
@@ -230,9 +284,9 @@ func (h *History) plan(q *query) (plan, bool) {
 }
 
 // scan calls visit, newest first, with every entry matching q, until visit
-// returns false or the history is exhausted. visit runs outside any
-// transaction.
-func (h *History) scan(q *query, visit func(id uint64, e *rpc.HistoryEntry) bool) error {
+// returns false, want matches were visited (0 = no limit) or the history is
+// exhausted. visit runs outside any transaction.
+func (h *History) scan(q *query, want int, visit func(id uint64, e *rpc.HistoryEntry) bool) error {
 	p, ok := h.plan(q)
 	if !ok {
 		return nil
@@ -241,9 +295,16 @@ func (h *History) scan(q *query, visit func(id uint64, e *rpc.HistoryEntry) bool
 		id uint64
 		e  *rpc.HistoryEntry
 	}
-	hits := make([]hit, 0, 256)
+	onEntries := bytes.Equal(p.bucket, bucketEntries)
+	const maxHits = 256 // per transaction
+	hits := make([]hit, 0, maxHits)
+	visited := 0
 	for {
 		hits = hits[:0]
+		room := maxHits
+		if want > 0 {
+			room = min(room, want-visited)
+		}
 		done := false
 		err := h.db.View(func(tx *bolt.Tx) error {
 			entries := tx.Bucket(bucketEntries)
@@ -265,9 +326,13 @@ func (h *History) scan(q *query, visit func(id uint64, e *rpc.HistoryEntry) bool
 				} else {
 					p.hi = id - 1
 				}
+				sv := v
+				if !onEntries {
+					sv = entries.Get(k[len(p.prefix):])
+				}
 				if p.status >= 0 && (len(v) != 2 || int(binary.BigEndian.Uint16(v)) != p.status) {
 					// skip without decoding
-				} else if sv := entries.Get(k[len(p.prefix):]); sv != nil {
+				} else if sv != nil && q.prefilter(sv) {
 					e := &rpc.HistoryEntry{}
 					if err := decodeSummary(sv, e); err != nil {
 						return fmt.Errorf("history entry %s: %w", formatID(id), err)
@@ -277,7 +342,7 @@ func (h *History) scan(q *query, visit func(id uint64, e *rpc.HistoryEntry) bool
 					}
 				}
 				n++
-				if done || n >= scanChunk || len(hits) >= cap(hits) {
+				if done || n >= scanChunk || len(hits) >= room {
 					return nil
 				}
 			}
@@ -286,11 +351,12 @@ func (h *History) scan(q *query, visit func(id uint64, e *rpc.HistoryEntry) bool
 			return fmt.Errorf("reading history: %w", err)
 		}
 		for _, x := range hits {
+			visited++
 			if !visit(x.id, x.e) {
 				return nil
 			}
 		}
-		if done || p.hi < p.lo {
+		if done || p.hi < p.lo || (want > 0 && visited >= want) {
 			return nil
 		}
 	}
@@ -306,7 +372,7 @@ func (h *History) List(p rpc.HistoryListParams) (rpc.HistoryListResult, error) {
 	res := rpc.HistoryListResult{Entries: make([]rpc.HistoryEntry, 0, min(q.limit, 64))}
 	var lastID uint64
 	more := false
-	err = h.scan(q, func(id uint64, e *rpc.HistoryEntry) bool {
+	err = h.scan(q, q.limit+1, func(id uint64, e *rpc.HistoryEntry) bool {
 		if len(res.Entries) == q.limit {
 			more = true
 			return false

@@ -312,3 +312,28 @@ func TestListPaging(t *testing.T) {
 		}
 	})
 }
+
+func TestTextFilterUnicode(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{})
+	kelvin := detail("GET", "/api/v1/catalog/\u212a1", 200, "kelvin") // KELVIN SIGN folds to k
+	umlaut := detail("GET", "/api/v1/test", 400, "umlaut")
+	umlaut.Diagnostic = &rpc.Diagnostic{Severity: "error", Title: "Größe fehlt", Detail: "ÄRGER"}
+	mustAppend(t, h, kelvin)
+	mustAppend(t, h, umlaut)
+	for _, tt := range []struct{ text, want string }{
+		{"k1", "kelvin"}, {"größe", "umlaut"}, {"ärger", "umlaut"}, {"GRÖSSE", ""},
+	} {
+		res, err := h.List(rpc.HistoryListParams{Text: tt.text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range res.Entries {
+			got = append(got, e.RequestID)
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("List(text=%q) = %v, want %q", tt.text, got, tt.want)
+		}
+	}
+}
