@@ -134,7 +134,7 @@ type harEntry struct {
 	Fingerprint     string          `json:"_fingerprint,omitempty"`
 	APIError        *rpc.APIError   `json:"_apiError,omitempty"`
 	Diagnostic      *rpc.Diagnostic `json:"_diagnostic,omitempty"`
-	Error           string          `json:"_error,omitempty"` // why no response arrived
+	ResourceType    string          `json:"_resourceType"` // Chrome's: files it under Fetch/XHR
 }
 
 type harNV struct {
@@ -170,6 +170,7 @@ type harResponse struct {
 	RedirectURL string     `json:"redirectURL"`
 	HeadersSize int        `json:"headersSize"`
 	BodySize    int64      `json:"bodySize"`
+	Error       string     `json:"_error,omitempty"` // Chrome's: why no response arrived
 }
 
 type harContent struct {
@@ -231,15 +232,16 @@ func (h *History) harEntry(d *rpc.HistoryDetail) harEntry {
 			HeadersSize: -1,
 			BodySize:    d.Response.Size,
 		},
-		Timings:     harTimings{Blocked: -1, DNS: -1, Connect: -1, Send: 0, Wait: dur, Receive: 0, SSL: -1},
-		RequestID:   d.RequestID,
-		RequestIDs:  d.RequestIDs,
-		HistoryID:   d.ID,
-		CacheStatus: d.Cache,
-		Profile:     d.Profile,
-		Fingerprint: d.Fingerprint,
-		APIError:    d.Error,
-		Diagnostic:  d.Diagnostic,
+		Timings:      harTimings{Blocked: -1, DNS: -1, Connect: -1, Send: 0, Wait: dur, Receive: 0, SSL: -1},
+		RequestID:    d.RequestID,
+		RequestIDs:   d.RequestIDs,
+		HistoryID:    d.ID,
+		CacheStatus:  d.Cache,
+		Profile:      d.Profile,
+		Fingerprint:  d.Fingerprint,
+		APIError:     d.Error,
+		Diagnostic:   d.Diagnostic,
+		ResourceType: "fetch",
 	}
 	if d.Response.Truncated {
 		e.Response.Content.Comment = "truncated by aliasd"
@@ -257,10 +259,9 @@ func (h *History) harEntry(d *rpc.HistoryDetail) harEntry {
 	if d.Status == 0 {
 		// No response arrived: the conventions of browsers' own exports.
 		e.Response.StatusText, e.Response.HTTPVersion, e.Response.BodySize = "", "", -1
+		e.Response.Error = "no response"
 		if d.Diagnostic != nil {
-			e.Error = d.Diagnostic.Title
-		} else {
-			e.Error = "no response"
+			e.Response.Error = d.Diagnostic.Title
 		}
 	}
 	return e

@@ -171,8 +171,8 @@ func TestExportHAR(t *testing.T) {
 		t.Errorf("_diagnostic = %v", d)
 	}
 	netErr := list[3].(map[string]any)
-	if r := obj(t, netErr, "response"); r["status"] != 0.0 || netErr["_error"] != "Connection refused" {
-		t.Errorf("network failure: status %v _error %v, want 0 and the diagnostic title", r["status"], netErr["_error"])
+	if r := obj(t, netErr, "response"); r["status"] != 0.0 || r["_error"] != "Connection refused" {
+		t.Errorf("network failure: status %v _error %v, want 0 and the diagnostic title", r["status"], r["_error"])
 	}
 	bigContent := obj(t, obj(t, byRID["rid-big"], "response"), "content")
 	if bigContent["size"] != 5000.0 || !strings.Contains(bigContent["text"].(string), TruncationMarkerPrefix[1:]) || bigContent["_truncated"] != true {
