@@ -175,10 +175,11 @@ func buildBig() error {
 			clk.Advance(step)
 			d := syntheticDetail(r, j)
 			d.Time = clk.Now().Add(-time.Duration(d.DurationMs) * time.Millisecond)
-			rec, err := h.prepare(h.ids.next(clk.Now()), d)
+			rec, err := h.prepare(d)
 			if err != nil {
 				return err
 			}
+			rec.assign(h.ids.next(clk.Now()))
 			recs = append(recs, rec)
 			if j%100 == 0 {
 				bench.rids = append(bench.rids, rec.rids...)

@@ -4,10 +4,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Group commit. Appends are prepared (id, redaction, encoding) in the
-// caller's goroutine and queued; one committer goroutine takes everything
-// queued, writes it in one bbolt Update (one fsync pair) and answers each
-// caller. While a commit is on disk the next group gathers, so the group
+// Group commit. Appends are prepared (redaction, caps, encoding of the
+// bodies) in the caller's goroutine and queued; one committer goroutine
+// takes everything queued, assigns ids in order (outside the transaction,
+// so a retried transaction reuses them), writes the group in one bbolt
+// Update (one fsync pair) and answers each caller. While a commit is on disk the next group gathers, so the group
 // grows with the load and an idle append waits for nothing but its own
 // fsync. bbolt's db.Batch gives the same sharing but waits up to
 // MaxBatchDelay (10 ms by default, a DB-wide setting the store owns) for a
@@ -31,12 +32,14 @@ type pending struct {
 	done chan error // buffered; receives the commit's result once
 }
 
-// commit stores rec and returns once it is durable.
+// commit assigns rec its id, stores it and returns once it is durable.
 func (h *History) commit(rec *record) error {
 	switch h.mode {
 	case commitBatch:
+		rec.assign(h.ids.next(h.cfg.Now()))
 		return h.db.Batch(h.putFunc(rec))
 	case commitUpdate:
+		rec.assign(h.ids.next(h.cfg.Now()))
 		return h.db.Update(h.putFunc(rec))
 	}
 	p := &pending{rec: rec, done: make(chan error, 1)}
@@ -61,6 +64,12 @@ func (h *History) commitLoop() {
 			default:
 				break gather
 			}
+		}
+		// Ids are handed out here, in commit order, so a reader never
+		// sees an id appear below one it has already seen.
+		now := h.cfg.Now()
+		for _, p := range group {
+			p.rec.assign(h.ids.next(now))
 		}
 		h.commitGroup(group)
 	}

@@ -330,8 +330,7 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 	if err := ctx.Err(); err != nil {
 		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
 	}
-	id := h.ids.next(h.cfg.Now())
-	rec, err := h.prepare(id, d)
+	rec, err := h.prepare(d)
 	if err != nil {
 		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
 	}

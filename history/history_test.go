@@ -296,10 +296,11 @@ func TestBatchIdempotent(t *testing.T) {
 	db, _ := openDB(t)
 	h := newHistory(t, db, Config{})
 	t.Run("function run twice in one transaction", func(t *testing.T) {
-		rec, err := h.prepare(h.ids.next(time.Now()), detail("GET", "/api/v1/test", 404, "twice"))
+		rec, err := h.prepare(detail("GET", "/api/v1/test", 404, "twice"))
 		if err != nil {
 			t.Fatal(err)
 		}
+		rec.assign(h.ids.next(time.Now()))
 		fn := h.putFunc(rec)
 		if err := db.Update(func(tx *bolt.Tx) error {
 			if err := fn(tx); err != nil {

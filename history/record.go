@@ -55,9 +55,9 @@ func IsError(e *rpc.HistoryEntry) bool {
 	return e.Status == 0 || e.Status >= 400 || (e.Diagnostic != nil && e.Diagnostic.Severity == rpc.SeverityError)
 }
 
-// prepare copies d into a record with id: time defaults, redaction, caps
-// and encoding. d is not modified.
-func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
+// prepare copies d into a record: redaction, caps and the bodies'
+// encoding. d is not modified. The record gets its id from assign.
+func (h *History) prepare(d *rpc.HistoryDetail) (*record, error) {
 	if d.Status < 0 || d.Status > 999 {
 		return nil, fmt.Errorf("status %d out of range", d.Status)
 	}
@@ -69,12 +69,6 @@ func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
 	}
 	rd := h.redact
 	e := d.HistoryEntry // shallow copy; pointers are replaced below
-	e.ID = formatID(id)
-	at := idTime(id)
-	if e.Time.IsZero() || e.Time.After(at) {
-		e.Time = at
-	}
-	e.Time = e.Time.UTC()
 	e.Method = strings.ToUpper(strings.TrimSpace(e.Method))
 	e.Path = rd(e.Path)
 	e.Query = rd(e.Query)
@@ -101,8 +95,7 @@ func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
 	if e.ResponseSize == 0 {
 		e.ResponseSize = resp.Size
 	}
-	rec := &record{id: id, entry: e, isError: IsError(&e)}
-	rec.lag = int64(timeID(at) - timeID(e.Time))
+	rec := &record{entry: e, isError: IsError(&e)}
 	seen := map[string]bool{}
 	for _, rid := range append([]string{e.RequestID}, e.RequestIDs...) {
 		if validRID(rid) && !seen[rid] {
@@ -110,9 +103,24 @@ func (h *History) prepare(id uint64, d *rpc.HistoryDetail) (*record, error) {
 			rec.rids = append(rec.rids, rid)
 		}
 	}
-	rec.summary = encodeSummary(&e)
 	rec.bodies = encodeBodies(&req, &resp)
 	return rec, nil
+}
+
+// assign gives rec its id and encodes its summary. The id's time is the
+// append time: an entry time that is zero or later is set to it, so an
+// entry's time is never after its id's.
+func (rec *record) assign(id uint64) {
+	rec.id = id
+	e := &rec.entry
+	e.ID = formatID(id)
+	at := idTime(id)
+	if e.Time.IsZero() || e.Time.After(at) {
+		e.Time = at
+	}
+	e.Time = e.Time.UTC()
+	rec.lag = int64(timeID(at) - timeID(e.Time))
+	rec.summary = encodeSummary(e)
 }
 
 // message redacts and caps one request or response.
