@@ -3,10 +3,12 @@
 // response — in buckets of the shared bbolt file, and answers the queries the
 // editors and the CLI ask of it.
 //
-// An entry is durable once Append returns: appends are group-committed with
-// bbolt's Batch, so concurrent callers share one fsync. Ids are time-ordered
-// and sortable; the entries bucket is keyed by their big-endian form, so
-// bucket order is time order. Secondary buckets index request IDs, status
+// An entry is durable once Append returns. Appends are group-committed:
+// one committer goroutine writes everything queued in one transaction, so
+// concurrent callers share one fsync and an idle append waits only for its
+// own (commit.go explains why this beats bbolt's Batch here). Ids are
+// time-ordered, sortable and handed out in commit order; the entries bucket
+// is keyed by their big-endian form, so bucket order is time order. Secondary buckets index request IDs, status
 // classes and errors so that the common queries (one request ID, the newest
 // errors, one status class) never read the whole history. Retention (a
 // maximum count and age) runs in small background transactions so it never
