@@ -372,6 +372,9 @@ type HistoryEntry struct {
 	ResponseSize int64       `json:"responseSize"`
 	Error        *APIError   `json:"error,omitempty"`
 	Diagnostic   *Diagnostic `json:"diagnostic,omitempty"`
+
+	// AliasdVersion is the version of aliasd that recorded the entry.
+	AliasdVersion string `json:"aliasdVersion,omitempty"`
 }
 
 // HTTPMessage is a recorded request or response, redacted and capped.
