@@ -218,21 +218,34 @@ func callPaginate(ctx context.Context, stdio IO, s *session, p rpc.PaginateParam
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
+	render := func(n notification) {
+		if n.method != rpc.MethodProgress {
+			return
+		}
+		var pp rpc.ProgressParams
+		if json.Unmarshal(n.params, &pp) != nil || string(pp.Token) != string(p.WorkDoneToken) {
+			return
+		}
+		renderProgress(stdio, pp.Value, bar)
+	}
 	go func() {
 		defer wg.Done()
 		for {
 			select {
 			case <-stop:
-				return
+				// The client queues notifications before it delivers the
+				// answer that follows them: draw what is still queued (the
+				// last page's report) before the summary.
+				for {
+					select {
+					case n := <-s.notes:
+						render(n)
+					default:
+						return
+					}
+				}
 			case n := <-s.notes:
-				if n.method != rpc.MethodProgress {
-					continue
-				}
-				var pp rpc.ProgressParams
-				if json.Unmarshal(n.params, &pp) != nil || string(pp.Token) != string(p.WorkDoneToken) {
-					continue
-				}
-				renderProgress(stdio, pp.Value, bar)
+				render(n)
 			}
 		}
 	}()
