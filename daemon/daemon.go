@@ -191,7 +191,7 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Closer: closer,
 		Logger: d.logger,
 		Trace:  d.cfg.Trace,
-		Redact: d.redactor.String,
+		Redact: d.redactFrame,
 	})
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
 		Methods:       d.table,
