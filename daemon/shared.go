@@ -86,7 +86,14 @@ type SharedConfig struct {
 // ServeShared serves sessions on the per-user socket until ctx ends or the
 // daemon has had no session for the idle timeout. Connections from other
 // users are refused (SO_PEERCRED).
-func (d *Daemon) ServeShared(ctx context.Context, sc SharedConfig) error {
+func (d *Daemon) ServeShared(ctx context.Context, sc SharedConfig) (err error) {
+	defer func() {
+		// A daemon started by a relay or the CLI has no stderr: the log,
+		// which their error message points to, must say why it stopped.
+		if err != nil && !errors.Is(err, ErrAlreadyRunning) {
+			d.logger.Error("the shared daemon cannot serve", "err", err)
+		}
+	}()
 	dir := d.cfg.Paths.RuntimeDir
 	if err := PrepareRuntimeDir(dir); err != nil {
 		return err
