@@ -266,8 +266,8 @@ func StopDaemons(t testing.TB, home string) {
 		}
 		var pid int
 		fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &pid)
-		if pid <= 0 {
-			continue
+		if pid <= 0 || !isServeOf(pid, home) {
+			continue // a pid file left by a killed daemon: the pid may be anyone's now
 		}
 		proc, err := os.FindProcess(pid)
 		if err != nil {
@@ -282,4 +282,16 @@ func StopDaemons(t testing.TB, home string) {
 			proc.Kill()
 		}
 	}
+}
+
+// isServeOf reports whether pid is an "aliasd serve" whose ALIASD_HOME is
+// home.
+func isServeOf(pid int, home string) bool {
+	dir := filepath.Join("/proc", fmt.Sprint(pid))
+	cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	if err != nil || !strings.Contains(string(cmdline), "\x00serve\x00") {
+		return false
+	}
+	env, err := os.ReadFile(filepath.Join(dir, "environ"))
+	return err == nil && strings.Contains("\x00"+string(env), "\x00ALIASD_HOME="+home+"\x00")
 }
