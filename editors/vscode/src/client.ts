@@ -259,11 +259,21 @@ export class AliasdClient implements Rpc {
     }
     this.log.info(`starting ${command} ${args.join(' ')}`);
     const child = cp.spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-
-    const spawnError = new Promise<never>((_, reject) => {
-      child.once('error', (err: NodeJS.ErrnoException) => reject(err));
-    });
-    spawnError.catch(() => undefined);
+    try {
+      // Writing before the process exists fails inside vscode-jsonrpc with an
+      // unhandled rejection, so wait for the spawn to succeed first.
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', () => resolve());
+        child.once('error', reject);
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'ENOENT' ? 'not found' : e.code === 'EACCES' ? 'not executable' : e.message;
+      // A missing or unusable binary will not fix itself: no restarts.
+      this.fail(`cannot start "${command}": ${why}. Set aliasd.path to the aliasd binary or put aliasd on PATH.`);
+      throw new NotRunningError(this.failure!);
+    }
+    child.on('error', (err) => this.log.error(`aliasd process: ${err.message}`));
 
     const connection = createMessageConnection(
       new StreamMessageReader(child.stdout!),
@@ -289,22 +299,13 @@ export class AliasdClient implements Rpc {
     this.session = session;
     let result: InitializeResult;
     try {
-      result = await Promise.race([
-        connection.sendRequest(Methods.initialize, {
-          processId: process.pid,
-          clientInfo: this.opts.clientInfo,
-          capabilities: { window: { workDoneProgress: true } },
-        }) as Promise<InitializeResult>,
-        spawnError,
-      ]);
-      connection.sendNotification(Methods.initialized, {});
+      result = (await connection.sendRequest(Methods.initialize, {
+        processId: process.pid,
+        clientInfo: this.opts.clientInfo,
+        capabilities: { window: { workDoneProgress: true } },
+      })) as InitializeResult;
+      connection.sendNotification(Methods.initialized, {}).catch(() => undefined);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') {
-        // A missing binary will not fix itself: no restarts.
-        this.fail(`cannot start "${command}": not found. Set aliasd.path to the aliasd binary or put aliasd on PATH.`);
-        throw new NotRunningError(this.failure!);
-      }
       if (this.session === session) {
         session.intentional = true;
         this.session = undefined;
@@ -453,7 +454,7 @@ export class AliasdClient implements Rpc {
     if (child.exitCode === null && child.signalCode === null) {
       try {
         await withTimeout(connection.sendRequest(Methods.shutdown, null), 2000);
-        connection.sendNotification(Methods.exit);
+        await withTimeout(connection.sendNotification(Methods.exit), 1000);
       } catch {
         // The child is gone or wedged: killed below.
       }

@@ -23,12 +23,29 @@ export function orderedParams(ep: EndpointInfo, omit: string[] = []): { required
 }
 
 /**
- * askParams walks the parameters of an endpoint. Returns undefined when the
- * user cancels any step.
+ * askParams walks the parameters of an endpoint: every required one, then a
+ * multi-select of the optional ones, then the optional ones picked. Returns
+ * undefined when the user cancels any step.
  */
 export async function askParams(ep: EndpointInfo, opts: AskOptions): Promise<ParamValues | undefined> {
   const { required, optional } = orderedParams(ep, opts.omit);
-  const chosen: ParamInfo[] = [...required];
+  const out: ParamValues = { path: {}, query: {} };
+  const fill = async (params: ParamInfo[]): Promise<boolean> => {
+    for (const p of params) {
+      const v = await askOne(p, opts.title);
+      if (v === undefined) return false;
+      if (!p.required && (v === '' || (Array.isArray(v) && v.length === 0))) continue;
+      if (p.in === 'path') {
+        out.path[p.name] = String(v);
+      } else if (p.in === 'body') {
+        out.body = { ...(out.body ?? {}), [p.name]: v };
+      } else {
+        out.query[p.name] = v as QueryValue;
+      }
+    }
+    return true;
+  };
+  if (!(await fill(required))) return undefined;
   if (optional.length > 0) {
     const picks = await vscode.window.showQuickPick(
       optional.map((p) => ({ label: p.name, description: describeType(p), detail: p.description, param: p })),
@@ -40,20 +57,7 @@ export async function askParams(ep: EndpointInfo, opts: AskOptions): Promise<Par
       },
     );
     if (picks === undefined) return undefined;
-    chosen.push(...picks.map((p) => p.param));
-  }
-  const out: ParamValues = { path: {}, query: {} };
-  for (const p of chosen) {
-    const v = await askOne(p, opts.title);
-    if (v === undefined) return undefined;
-    if (!p.required && (v === '' || (Array.isArray(v) && v.length === 0))) continue;
-    if (p.in === 'path') {
-      out.path[p.name] = String(v);
-    } else if (p.in === 'body') {
-      out.body = { ...(out.body ?? {}), [p.name]: v };
-    } else {
-      out.query[p.name] = v as QueryValue;
-    }
+    if (!(await fill(picks.map((p) => p.param)))) return undefined;
   }
   return out;
 }

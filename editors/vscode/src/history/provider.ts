@@ -40,7 +40,7 @@ export class HistoryProvider implements vscode.TreeDataProvider<HistoryNode> {
     try {
       const r = await this.cfg.rpc.request<HistoryListResult>(Methods.historyList, listParams(this.filter, this.pageSize()));
       if (gen !== this.generation) return;
-      this.entries = r.entries ?? [];
+      this.entries = [...(r.entries ?? [])];
       this.next = r.next || undefined;
       this.problem = undefined;
     } catch (err) {
