@@ -7,7 +7,7 @@ import { encodeQuery } from './query';
 export const TOKEN_VARIABLE = '$ALIAS_TOKEN';
 
 export interface CurlInput {
-  /** API base URL, e.g. https://api.alias.org (a trailing slash is dropped). */
+  /** API base URL as alias/status reports it, e.g. https://api.alias.org/api/v1. */
   baseUrl: string;
   method: string;
   /** Absolute API path, e.g. /api/v1/catalog. */
@@ -27,9 +27,8 @@ const droppedHeaders = new Set(['authorization', 'cookie', 'content-length', 'ho
  * double-quoted so the shell expands $ALIAS_TOKEN.
  */
 export function buildCurl(input: CurlInput, headers: Record<string, string> = {}): string {
-  const base = input.baseUrl.replace(/\/+$/, '');
   const query = typeof input.query === 'string' ? input.query.replace(/^\?/, '') : encodeQuery(input.query);
-  const url = base + input.path + (query ? `?${query}` : '');
+  const url = joinUrl(input.baseUrl, input.path) + (query ? `?${query}` : '');
   const method = input.method.toUpperCase();
   const parts = ['curl', '-sS'];
   if (method !== 'GET' || input.body) {
@@ -50,6 +49,26 @@ export function buildCurl(input: CurlInput, headers: Record<string, string> = {}
     parts.push('--data-binary', shellQuote(input.body));
   }
   return parts.join(' ');
+}
+
+/**
+ * joinUrl puts an API path under the base URL. The daemon's base URL may
+ * carry the API prefix (https://api.alias.org/api/v1) while recorded paths
+ * start with it too (/api/v1/catalog): the prefix is not repeated.
+ */
+export function joinUrl(baseUrl: string, path: string): string {
+  const p = path.startsWith('/') ? path : `/${path}`;
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    return baseUrl.replace(/\/+$/, '') + p;
+  }
+  const basePath = u.pathname.replace(/\/+$/, '');
+  if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) {
+    return u.origin + p;
+  }
+  return u.origin + basePath + p;
 }
 
 /** shellQuote wraps s in single quotes, escaping embedded single quotes. */

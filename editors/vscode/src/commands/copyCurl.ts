@@ -7,7 +7,7 @@ import { Services } from '../services';
 import { targetEntry } from './openEntry';
 
 /** The API base URL when the daemon does not say. */
-export const DEFAULT_BASE_URL = 'https://api.alias.org';
+export const DEFAULT_BASE_URL = 'https://api.alias.org/api/v1';
 
 export async function copyCurl(s: Services, arg?: unknown): Promise<string> {
   const e = targetEntry(s, arg);

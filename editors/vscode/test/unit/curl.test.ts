@@ -2,7 +2,7 @@ import '../fake/install';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { buildCurl, shellQuote } from '../../src/curl';
+import { buildCurl, joinUrl, shellQuote } from '../../src/curl';
 
 /** argv runs the command through bash with `curl` replaced by an argument dumper. */
 function argv(command: string, token: string): string[] {
@@ -90,4 +90,21 @@ describe('buildCurl', () => {
     assert.equal(shellQuote("a'b"), `'a'\\''b'`);
     assert.equal(shellQuote(''), `''`);
   });
+});
+
+describe('joinUrl', () => {
+  const cases: Array<[string, string, string, string]> = [
+    ['base with API prefix, path with it', 'https://api.alias.org/api/v1', '/api/v1/catalog', 'https://api.alias.org/api/v1/catalog'],
+    ['base with API prefix and slash', 'http://127.0.0.1:4000/api/v1/', '/api/v1/test', 'http://127.0.0.1:4000/api/v1/test'],
+    ['base with API prefix, relative path', 'https://api.alias.org/api/v1', '/catalog', 'https://api.alias.org/api/v1/catalog'],
+    ['origin only', 'https://api.alias.org', '/api/v1/catalog', 'https://api.alias.org/api/v1/catalog'],
+    ['prefix lookalike', 'https://h/api/v1', '/api/v10/x', 'https://h/api/v1/api/v10/x'],
+    ['not a URL', 'not a url/', 'p', 'not a url/p'],
+  ];
+  for (const [name, base, path, want] of cases) {
+    test(name, () => {
+      const got = joinUrl(base, path);
+      assert.equal(got, want, `joinUrl(${base}, ${path}) = ${got}, want ${want}`);
+    });
+  }
 });
