@@ -153,11 +153,15 @@ export function responseDocument(method: string, target: string, r: RequestResul
 export function pagesDocument(path: string, r: PaginateResult): string {
   const ids = r.requestIds ?? [];
   const head = [
-    `// ${r.items.length} items in ${r.pages} pages · GET ${path}${r.truncated ? ' · truncated' : ''}`,
+    `// ${plural(r.items.length, 'item')} in ${plural(r.pages, 'page')} · GET ${path}${r.truncated ? ' · truncated' : ''}`,
     `// request-ids: ${ids.join(', ') || '(none)'}`,
   ];
   if (r.diagnostic) {
     head.push(`// ${r.diagnostic.severity}: ${r.diagnostic.title}`, `//   ${r.diagnostic.detail}`);
   }
   return head.join('\n') + '\n' + JSON.stringify(r.items, null, 2) + '\n';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

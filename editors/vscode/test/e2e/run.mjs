@@ -79,6 +79,9 @@ const dirs = {
 };
 for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
 fs.mkdirSync(artifacts, { recursive: true });
+for (const f of fs.readdirSync(artifacts)) {
+  if (/^failed-/.test(f)) fs.rmSync(path.join(artifacts, f));
+}
 fs.writeFileSync(path.join(dirs.workspace, 'README.md'), '# aliasd e2e workspace\n');
 
 const children = [];
@@ -274,6 +277,8 @@ async function step(name, fn) {
     console.error(`\ne2e: step "${name}" failed: ${err.message}`);
     console.error(`e2e: screenshot: ${file}`);
     if (toasts.length) console.error(`e2e: notifications on screen:\n  ${toasts.join('\n  ')}`);
+    const report = `step "${name}" failed: ${err.stack || err.message}\n\nnotifications:\n${toasts.join('\n')}\n\nextension output:\n${extensionLog()}\n`;
+    fs.writeFileSync(path.join(artifacts, `failed-${slug}.txt`), report);
     console.error(`e2e: extension output:\n${extensionLog()}\n`);
     throw new StepFailed(name);
   }
@@ -289,16 +294,29 @@ class StepFailed extends Error {}
 const text = (s) => (s ?? '').replace(/\u00a0/g, ' ');
 
 async function notificationTexts() {
-  return (await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map(text);
+  const sel = '.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message';
+  return (await page.locator(sel).allInnerTexts()).map(text);
 }
 
+/**
+ * waitForNotification finds a notification by its text. Toasts hide after a
+ * while on a slow machine, so halfway through it opens the notification center.
+ */
 async function waitForNotification(re, timeout = 30_000) {
   const deadline = Date.now() + timeout;
+  let openedCenter = false;
   for (;;) {
     const all = await notificationTexts();
     const hit = all.find((t) => re.test(t));
-    if (hit) return hit;
+    if (hit) {
+      if (openedCenter) await page.keyboard.press('Escape');
+      return hit;
+    }
     if (Date.now() > deadline) throw new Error(`no notification matching ${re} in ${timeout / 1000} s; shown: ${JSON.stringify(all)}`);
+    if (!openedCenter && deadline - Date.now() < timeout / 2) {
+      openedCenter = true;
+      await runCommand('Notifications: Show Notifications').catch(() => undefined);
+    }
     await page.waitForTimeout(200);
   }
 }
@@ -384,6 +402,18 @@ async function openHistoryView() {
   await item.waitFor({ state: 'visible', timeout: 30_000 });
   await item.click();
   await title.waitFor({ state: 'visible', timeout: 15_000 });
+  await widenSidebar();
+}
+
+/** widenSidebar drags the sidebar's edge so rows show their request IDs in full. */
+async function widenSidebar() {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= 600) return;
+  const edge = box.x + box.width;
+  await page.mouse.move(edge + 1, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 680, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
 }
 
 const historyRows = () => page.locator('.pane-body .monaco-list-row[role="treeitem"]');
@@ -578,8 +608,13 @@ try {
       if (!doc.includes(diagTitle)) throw new Error(`entry document lacks the diagnostic "${diagTitle}":\n${doc}`);
       if (!doc.includes(errId)) throw new Error(`entry document lacks the request ID ${errId}`);
       log(`diagnostic: ${diagTitle}`);
-      await historyPaneShot('history-error');
       await shot('error-entry');
+      await historyPaneShot('history-error');
+      // The row's tooltip carries the diagnostic too.
+      await row.hover();
+      const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: diagTitle }).first();
+      await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      await shot('history-tooltip');
     });
   } else {
     skip('an error entry opens with its diagnostic', `daemon lacks ${lacks('alias/request', 'alias/history/list', 'alias/history/get')}`);
@@ -591,7 +626,7 @@ try {
       await pick('aliasd: Fetch All Pages', 'GET /api/v1/catalog');
       await answerInput('catalog: query', 'nike');
       await acceptEmptyMultiPick('optional parameters');
-      const content = await waitForEditor(/pages\.jsonc/, /^\/\/ \d+ items in \d+ pages/m, 60_000);
+      const content = await waitForEditor(/pages\.jsonc/, /^\/\/ \d+ items? in \d+ pages?/m, 60_000);
       log(content.split('\n')[0]);
       await shot('fetch-all-pages');
     });
