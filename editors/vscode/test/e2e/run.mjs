@@ -361,14 +361,23 @@ async function pick(title, label) {
   await page.keyboard.press('Enter');
 }
 
-/** acceptEmptyMultiPick accepts a multi-select quick pick with nothing selected. */
-async function acceptEmptyMultiPick(title) {
+/** pickMany ticks the named rows of an open multi-select quick pick and accepts it. */
+async function pickMany(title, labels) {
   await waitForTitle(title);
-  // Focus moves to the list in multi-select mode; Enter on the input accepts the (empty) selection.
+  for (const label of labels) {
+    const row = quickInput().locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
+    // A click on a row of a multi-select quick pick toggles its check box.
+    await row.click();
+    await row.locator('[aria-checked="true"], .monaco-custom-toggle.checked, input:checked').first().waitFor({ state: 'attached', timeout: 5_000 })
+      .catch(async () => {
+        const checked = await row.getAttribute('aria-checked');
+        if (checked !== 'true') throw new Error(`could not tick "${label}" in the quick pick`);
+      });
+  }
   const ok = quickInput().locator('.quick-input-action a, .quick-input-action .monaco-button', { hasText: 'OK' });
   if (await ok.count()) await ok.first().click();
   else await page.keyboard.press('Enter');
-  await quickInput().waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
 }
 
 /** activeEditorText is the visible text of the active editor. */
@@ -625,9 +634,14 @@ try {
       await runCommand('aliasd: Fetch All Pages');
       await pick('aliasd: Fetch All Pages', 'GET /api/v1/catalog');
       await answerInput('catalog: query', 'nike');
-      await acceptEmptyMultiPick('optional parameters');
+      await pickMany('optional parameters', ['limit']);
+      await answerInput('catalog: limit', '4');
       const content = await waitForEditor(/pages\.jsonc/, /^\/\/ \d+ items? in \d+ pages?/m, 60_000);
+      const m = /^\/\/ (\d+) items? in (\d+) pages?/m.exec(content);
       log(content.split('\n')[0]);
+      if (Number(m[2]) < 2) throw new Error(`with limit=4 the walk should take several pages: ${m[0]}`);
+      const ids = /^\/\/ request-ids: (.+)$/m.exec(content)?.[1].split(', ') ?? [];
+      if (ids.length !== Number(m[2])) throw new Error(`want one request ID per page, got ${ids.length} for ${m[2]} pages`);
       await shot('fetch-all-pages');
     });
   } else {
@@ -636,6 +650,9 @@ try {
 
   await step('final history view', async () => {
     await openHistoryView();
+    // Clear the selection so every row shows its severity colour.
+    await page.locator('.part.sidebar .monaco-list').first().focus();
+    await page.keyboard.press('Escape');
     await historyPaneShot('history-final');
     const all = await page.content();
     if (all.includes(token)) throw new Error('the token appears in the workbench DOM');

@@ -205,18 +205,35 @@ describe('client against aliasd', () => {
     assert.equal(r.requestIds.length, r.pages);
     assert.ok(progress.length > 0, 'no $/progress for the work-done token');
 
-    // Cancel a long walk after its first progress report.
+    // Cancel a slow walk after its first progress report: every catalog page
+    // takes 300 ms at the mock, so the cancel arrives while pages remain.
+    const origin = new URL(env.baseUrl).origin;
+    const slow = await fetch(`${origin}/_mock/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ method: 'GET', path_prefix: '/catalog', latency: '300ms' }),
+    });
+    assert.equal(slow.status, 200, await slow.text());
     const cts = new CancellationTokenSource();
-    const sub2 = client.onProgress('it-pages-2', () => cts.cancel());
-    const walk = client.request<PaginateResult>(
-      Methods.paginate,
-      { path: '/api/v1/catalog', query: { query: 'a', limit: 1 }, maxPages: 10_000, workDoneToken: 'it-pages-2' },
-      cts.token,
-    );
-    await walk.then(
-      (res) => assert.ok(res.pages < 10_000, 'the walk finished all pages instead of being cancelled'),
-      (err) => assert.ok(isCancelled(err), `want -32800, got ${err}`),
-    );
+    const reports: ProgressValue[] = [];
+    const sub2 = client.onProgress('it-pages-2', (v) => {
+      reports.push(v);
+      if (v.kind !== 'begin') cts.cancel();
+    });
+    try {
+      await assert.rejects(
+        client.request<PaginateResult>(
+          Methods.paginate,
+          { path: '/api/v1/catalog', query: { query: 'a', limit: 1 }, maxPages: 1000, workDoneToken: 'it-pages-2' },
+          cts.token,
+        ),
+        (err: unknown) => isCancelled(err),
+        'paginate should answer -32800 after $/cancelRequest',
+      );
+      assert.ok(reports.length > 0, 'no progress before the cancel');
+    } finally {
+      await fetch(`${origin}/_mock/faults`, { method: 'DELETE' });
+    }
     sub2.dispose();
   });
 
@@ -240,7 +257,9 @@ describe('client against aliasd', () => {
   test('the token is in no log line, and only in the token store on disk', () => {
     const all = logLines.join('\n') + env.mockStderr();
     assert.ok(!all.includes(env.token), 'the token reached a log');
-    const files = filesContaining(env.home, env.token).filter((f) => !/token/i.test(f.slice(env.home.length)));
+    const all2 = filesContaining(env.home, env.token);
+    const files = all2.filter((f) => !/token/i.test(f.slice(env.home.length)));
     assert.deepEqual(files, [], `files outside the token store contain the token: ${files.join(', ')}`);
+    logLines.push(`info token store files: ${all2.map((f) => f.slice(env.home.length)).join(', ')}`);
   });
 });
