@@ -144,6 +144,12 @@ func (r *relay) run(ctx context.Context) int {
 			r.mu.Unlock()
 		}
 		up, err := r.upstream(ctx, method)
+		if err == nil && method == rpc.MethodExit {
+			// The daemon closes the session after exit: expected, not a crash.
+			r.mu.Lock()
+			up.editorDone = true
+			r.mu.Unlock()
+		}
 		if err != nil {
 			r.logger.Error("relay: no daemon", "err", err)
 			if isRequest {
