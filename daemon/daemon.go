@@ -1,0 +1,227 @@
+// Package daemon is aliasd's process core: it owns the configuration and
+// the shared state (token vault, API client, bbolt store, cache, history),
+// implements the JSON-RPC methods of the rpc contract, and serves
+// connections — stdio in standalone mode, or many sessions on the shared
+// per-user socket.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/aliasd/aliasd/alias"
+	"github.com/aliasd/aliasd/config"
+	"github.com/aliasd/aliasd/internal/buildinfo"
+	"github.com/aliasd/aliasd/rpc"
+)
+
+// Config configures a Daemon. Paths is required.
+type Config struct {
+	Paths config.Paths
+	Env   config.Env
+	// Mode is reported by alias/status: "standalone" or "shared".
+	Mode   string
+	Logger *slog.Logger
+	// Trace logs every frame (redacted).
+	Trace bool
+	// Redact scrubs secrets from logs and error messages; nil = identity.
+	Redact func(string) string
+}
+
+// Daemon is the shared state behind every session.
+type Daemon struct {
+	cfg    Config
+	logger *slog.Logger
+	table  *rpc.Table
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex // guards the fields below
+	conf     config.Config
+	sessions map[*rpc.Conn]struct{}
+	warnings []string // startup problems every new session is told about
+}
+
+// New loads the configuration and starts watching it. An invalid config
+// file at start does not stop the daemon: it runs on the defaults and
+// every client is warned.
+func New(cfg Config) (*Daemon, error) {
+	if cfg.Paths.ConfigDir == "" {
+		return nil, fmt.Errorf("daemon: Paths is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Redact == nil {
+		cfg.Redact = func(s string) string { return s }
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = "standalone"
+	}
+	if err := cfg.Paths.Ensure(); err != nil {
+		return nil, fmt.Errorf("creating aliasd directories: %w", err)
+	}
+	d := &Daemon{
+		cfg:      cfg,
+		logger:   cfg.Logger,
+		sessions: make(map[*rpc.Conn]struct{}),
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+
+	conf, err := config.Load(cfg.Paths.ConfigFile(), cfg.Env)
+	if err != nil {
+		d.logger.Warn("invalid config; using defaults", "err", err)
+		d.warnings = append(d.warnings, fmt.Sprintf("config ignored, defaults in use: %v", err))
+		conf, _ = config.Parse("defaults", nil, cfg.Env)
+	}
+	d.conf = conf
+
+	if err := config.Watch(d.ctx, config.WatchConfig{
+		Path:     cfg.Paths.ConfigFile(),
+		Env:      cfg.Env,
+		OnChange: d.configChanged,
+		Logger:   d.logger,
+	}); err != nil {
+		d.logger.Warn("config changes will not apply live", "err", err)
+		d.warnings = append(d.warnings, err.Error())
+	}
+
+	d.table = rpc.NewTable()
+	d.register()
+	return d, nil
+}
+
+// Config returns the configuration in force.
+func (d *Daemon) Config() config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.conf
+}
+
+func (d *Daemon) configChanged(c config.Config, err error) {
+	if err != nil {
+		d.logger.Warn("config edit rejected; previous config stays in force", "err", err)
+		d.broadcastMessage(rpc.MessageWarning, fmt.Sprintf("aliasd: config not applied, the previous config stays in force: %v", err))
+		return
+	}
+	d.mu.Lock()
+	d.conf = c
+	d.mu.Unlock()
+	d.logger.Info("config reloaded", "file", d.cfg.Paths.ConfigFile())
+	d.broadcastMessage(rpc.MessageInfo, "aliasd: config reloaded")
+}
+
+// broadcastMessage sends window/showMessage to every session.
+func (d *Daemon) broadcastMessage(t rpc.MessageType, msg string) {
+	for _, c := range d.sessionList() {
+		if err := c.ShowMessage(t, msg); err != nil {
+			d.logger.Debug("showMessage failed", "err", err)
+		}
+	}
+}
+
+// broadcast sends a notification to every initialized session.
+func (d *Daemon) broadcast(method string, params any) {
+	for _, c := range d.sessionList() {
+		if !c.Initialized() {
+			continue
+		}
+		if err := c.Notify(d.ctx, method, params); err != nil {
+			d.logger.Debug("notification failed", "method", method, "err", err)
+		}
+	}
+}
+
+func (d *Daemon) sessionList() []*rpc.Conn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]*rpc.Conn, 0, len(d.sessions))
+	for c := range d.sessions {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Serve runs one session on r/w until it ends and returns its exit status.
+// closer, if not nil, is closed when the session ends.
+func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.Closer) int {
+	conf := d.Config()
+	stream := rpc.NewStream(r, w, rpc.StreamOptions{
+		Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
+		Closer: closer,
+		Logger: d.logger,
+		Trace:  d.cfg.Trace,
+		Redact: d.cfg.Redact,
+	})
+	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
+		Methods:       d.table,
+		Initialize:    d.initialize,
+		Logger:        d.logger,
+		Redact:        d.cfg.Redact,
+		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage},
+	})
+	d.mu.Lock()
+	d.sessions[c] = struct{}{}
+	d.mu.Unlock()
+	code := c.Wait()
+	d.mu.Lock()
+	delete(d.sessions, c)
+	d.mu.Unlock()
+	return code
+}
+
+func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeParams) (rpc.ServerInfo, error) {
+	name := "unknown"
+	if p.ClientInfo != nil && p.ClientInfo.Name != "" {
+		name = p.ClientInfo.Name
+	}
+	d.logger.Info("session initialized", "client", name)
+	d.mu.Lock()
+	warnings := append([]string(nil), d.warnings...)
+	d.mu.Unlock()
+	if len(warnings) > 0 {
+		// Sent after the initialize reply reaches the client.
+		go func() {
+			for _, w := range warnings {
+				c.ShowMessage(rpc.MessageWarning, "aliasd: "+w)
+			}
+		}()
+	}
+	return rpc.ServerInfo{Name: "aliasd", Version: buildinfo.Version()}, nil
+}
+
+// Close stops the daemon's background work.
+func (d *Daemon) Close() error {
+	d.cancel()
+	return nil
+}
+
+func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, error) {
+	conf := d.Config()
+	d.mu.Lock()
+	sessions := len(d.sessions)
+	warnings := append([]string(nil), d.warnings...)
+	d.mu.Unlock()
+	return &rpc.StatusResult{
+		Version:         buildinfo.Version(),
+		ProtocolVersion: rpc.ProtocolVersion,
+		APIVersion:      alias.APIVersion,
+		BaseURL:         conf.BaseURL,
+		Profile:         "",
+		TokenStorage:    conf.TokenStorage,
+		DataDir:         d.cfg.Paths.DataDir,
+		ConfigFile:      d.cfg.Paths.ConfigFile(),
+		PID:             os.Getpid(),
+		Mode:            d.cfg.Mode,
+		Sessions:        sessions,
+		Warnings:        warnings,
+	}, nil
+}
+
+func (d *Daemon) register() {
+	rpc.Register(d.table, rpc.MethodStatus, rpc.Concurrent, d.status)
+}
