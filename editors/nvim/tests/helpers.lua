@@ -68,6 +68,48 @@ function H.wait(what, fn, ms)
   return value
 end
 
+--- Record a check that cannot run against this daemon yet, with why.
+--- The runner lists skips in its summary; a skip is not a pass.
+function H.skip(what, why)
+  out(('SKIP %s: %s'):format(what, why))
+end
+
+--- Wait for a buffer whose name matches a Lua pattern; returns it.
+function H.wait_buffer(pattern, ms)
+  return H.wait('a buffer named like ' .. pattern, function()
+    return H.buffers(pattern)[1]
+  end, ms)
+end
+
+--- Run a Neovim command; a Vim error fails the test with its message.
+function H.cmd(c)
+  local ok, err = pcall(vim.cmd, c)
+  if not ok then
+    H.fail((':%s failed: %s'):format(c, tostring(err)))
+  end
+end
+
+--- Call a request synchronously; an RPC error fails the test.
+function H.request(method, params, ms)
+  local result, err = require('aliasd').request_sync(method, params or vim.empty_dict(), ms or 20000)
+  if err then
+    H.fail(('%s: %s'):format(method, require('aliasd.util').rpc_error(err)))
+  end
+  return result
+end
+
+--- Add a token through the API (tests of other features use this).
+function H.add_token(name, token)
+  H.request('alias/token/add', { name = name, token = token })
+  local list = H.request('alias/token/list')
+  for _, t in ipairs(list.tokens or {}) do
+    if t.name == name then
+      return t
+    end
+  end
+  H.fail('token ' .. name .. ' missing from alias/token/list after alias/token/add')
+end
+
 --- Put the plugin on 'runtimepath' and source plugin/aliasd.lua as
 --- Neovim's startup would.
 function H.load_plugin()
