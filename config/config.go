@@ -12,12 +12,15 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 )
+
+var typeErrRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
 
 // Version is the config schema version this build writes and reads.
 const Version = 1
@@ -209,7 +212,16 @@ func Parse(path string, data []byte, env Env) (Config, error) {
 		if errors.As(err, &pe) {
 			return Config{}, &Error{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 		}
-		return Config{}, &Error{File: path, Msg: err.Error()}
+		var ppe *toml.ParseError
+		if errors.As(err, &ppe) {
+			return Config{}, &Error{File: path, Line: ppe.Position.Line, Key: ppe.LastKey, Msg: ppe.Message}
+		}
+		// Type mismatches come as plain text: "toml: line N (last key "k"): msg".
+		if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return Config{}, &Error{File: path, Line: line, Key: m[2], Msg: m[3]}
+		}
+		return Config{}, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()

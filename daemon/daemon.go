@@ -30,6 +30,9 @@ type Config struct {
 	Trace bool
 	// Redact scrubs secrets from logs and error messages; nil = identity.
 	Redact func(string) string
+	// TestHooks registers the aliasd/test/* methods the end-to-end tests
+	// use to provoke a panic or a slow handler in the real binary.
+	TestHooks bool
 }
 
 // Daemon is the shared state behind every session.
@@ -224,4 +227,7 @@ func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, er
 
 func (d *Daemon) register() {
 	rpc.Register(d.table, rpc.MethodStatus, rpc.Concurrent, d.status)
+	if d.cfg.TestHooks {
+		d.registerTestHooks()
+	}
 }

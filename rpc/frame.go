@@ -131,6 +131,12 @@ var errLineTooLong = errors.New("line too long")
 // without the trailing \n or \r\n. A longer line is consumed to its end and
 // reported as errLineTooLong, so the stream stays aligned on lines.
 func (fr *FrameReader) readLine(max int64) ([]byte, error) {
+	return fr.readLineEOF(max, false)
+}
+
+// readLineEOF is readLine; with lastOK a final line without a newline is
+// returned as a line instead of io.ErrUnexpectedEOF.
+func (fr *FrameReader) readLineEOF(max int64, lastOK bool) ([]byte, error) {
 	var line []byte
 	tooLong := false
 	for {
@@ -147,6 +153,9 @@ func (fr *FrameReader) readLine(max int64) ([]byte, error) {
 			continue
 		}
 		if err != nil {
+			if err == io.EOF && lastOK && len(line) > 0 {
+				break
+			}
 			if err == io.EOF && (len(line) > 0 || tooLong) {
 				return nil, io.ErrUnexpectedEOF
 			}
@@ -167,7 +176,7 @@ func (fr *FrameReader) readLine(max int64) ([]byte, error) {
 
 func (fr *FrameReader) nextLine() ([]byte, error) {
 	for {
-		line, err := fr.readLine(fr.maxBody)
+		line, err := fr.readLineEOF(fr.maxBody, true)
 		if err == errLineTooLong {
 			return nil, &FrameError{Msg: fmt.Sprintf("message longer than the %d-byte limit", fr.maxBody)}
 		}

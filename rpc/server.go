@@ -127,6 +127,7 @@ const (
 type Conn struct {
 	cfg    ServerConfig
 	jc     *jsonrpc2.Conn
+	stream *Stream
 	logger *slog.Logger
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -169,6 +170,7 @@ func Serve(ctx context.Context, stream *Stream, cfg ServerConfig) *Conn {
 	}
 	c := &Conn{
 		cfg:         cfg,
+		stream:      stream,
 		logger:      cfg.Logger,
 		inflight:    make(map[string]*inflight),
 		changed:     make(chan struct{}),
@@ -420,22 +422,48 @@ func (c *Conn) cancelAll() {
 	}
 }
 
+// reply writes the one response to id. It encodes the response itself:
+// the library's Reply marshals the result and then re-validates and
+// re-compacts it twice, which dominated the cost of small calls.
 func (c *Conn) reply(id jsonrpc2.ID, result any, err error) {
-	var sendErr error
+	var body []byte
+	if err == nil {
+		var res []byte
+		if res, err = json.Marshal(result); err == nil {
+			body = make([]byte, 0, len(res)+48)
+			body = append(body, `{"jsonrpc":"2.0","id":`...)
+			body = appendID(body, id)
+			body = append(body, `,"result":`...)
+			body = append(body, res...)
+			body = append(body, '}')
+		} else {
+			err = Errorf(CodeInternalError, "internal error: encoding the result: %v", err)
+		}
+	}
 	if err != nil {
 		w := toWire(err, c.cfg.Redact)
-		je := &jsonrpc2.Error{Code: w.Code, Message: w.Message}
-		if w.Data != nil {
-			raw := json.RawMessage(w.Data)
-			je.Data = &raw
+		b, merr := json.Marshal(struct {
+			JSONRPC string      `json:"jsonrpc"`
+			ID      jsonrpc2.ID `json:"id"`
+			Error   *WireError  `json:"error"`
+		}{"2.0", id, w})
+		if merr != nil {
+			c.logger.Error("rpc: encoding an error reply", "err", merr)
+			return
 		}
-		sendErr = c.jc.ReplyWithError(context.Background(), id, je)
-	} else {
-		sendErr = c.jc.Reply(context.Background(), id, result)
+		body = b
 	}
-	if sendErr != nil && !errors.Is(sendErr, jsonrpc2.ErrClosed) {
-		c.logger.Warn("rpc: sending reply", "id", id.String(), "err", sendErr)
+	if sendErr := c.stream.WriteRaw(body); sendErr != nil {
+		c.logger.Debug("rpc: sending reply", "id", id.String(), "err", sendErr)
 	}
+}
+
+func appendID(b []byte, id jsonrpc2.ID) []byte {
+	if id.IsString {
+		s, _ := json.Marshal(id.Str)
+		return append(b, s...)
+	}
+	return strconv.AppendUint(b, id.Num, 10)
 }
 
 func (c *Conn) initialize(ctx context.Context, raw json.RawMessage) (any, error) {

@@ -70,7 +70,15 @@ func (s *Stream) Framing() Framing { return s.fr.Framing() }
 
 // WriteObject implements jsonrpc2.ObjectStream.
 func (s *Stream) WriteObject(obj any) error {
-	body, err := json.Marshal(obj)
+	var body []byte
+	var err error
+	if m, ok := obj.(json.Marshaler); ok {
+		// The library's messages marshal themselves into compact JSON;
+		// calling them directly skips json.Marshal's second validation pass.
+		body, err = m.MarshalJSON()
+	} else {
+		body, err = json.Marshal(obj)
+	}
 	if err != nil {
 		return err
 	}
@@ -177,50 +185,61 @@ const codeDrop = 1
 // the error to answer, and the request's id when one could be read.
 func checkMessage(body []byte) (id json.RawMessage, code int64, msg string) {
 	trimmed := bytes.TrimSpace(body)
-	if !json.Valid(trimmed) {
-		return nil, CodeParseError, "parse error: the message is not valid JSON"
-	}
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
+		if !json.Valid(trimmed) {
+			return nil, CodeParseError, "parse error: the message is not valid JSON"
+		}
 		if bytes.Equal(bytes.Join(bytes.Fields(trimmed), nil), []byte("[]")) {
 			return nil, CodeInvalidRequest, "invalid request: empty batch"
 		}
 		return nil, CodeInvalidRequest, "invalid request: batches are not supported; send one message per frame"
 	case len(trimmed) == 0 || trimmed[0] != '{':
+		if !json.Valid(trimmed) {
+			return nil, CodeParseError, "parse error: the message is not valid JSON"
+		}
 		return nil, CodeInvalidRequest, "invalid request: a message must be a JSON object"
 	}
-	var m map[string]json.RawMessage
+	// One decoding pass validates the JSON and picks out the members.
+	var m struct {
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  json.RawMessage `json:"method"`
+		Params  json.RawMessage `json:"params"`
+		Result  json.RawMessage `json:"result"`
+		Error   json.RawMessage `json:"error"`
+	}
 	if err := json.Unmarshal(trimmed, &m); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, CodeParseError, "parse error: the message is not valid JSON"
+		}
 		return nil, CodeParseError, "parse error: " + err.Error()
 	}
-	rawID, hasID := m["id"]
+	// A member given as null decodes to the bytes "null"; an absent one
+	// stays nil.
+	rawID, hasID := m.ID, m.ID != nil
 	if hasID {
 		if err := checkID(rawID); err != nil {
 			return nil, CodeInvalidRequest, "invalid request: " + err.Error()
 		}
 		id = rawID
 	}
-	if v, ok := m["jsonrpc"]; !ok || string(bytes.TrimSpace(v)) != `"2.0"` {
+	if string(m.JSONRPC) != `"2.0"` {
 		return id, CodeInvalidRequest, `invalid request: "jsonrpc" must be "2.0"`
 	}
-	rawMethod, isRequest := m["method"]
-	_, hasResult := m["result"]
-	_, hasError := m["error"]
+	isRequest, hasResult, hasError := m.Method != nil, m.Result != nil, m.Error != nil
 	switch {
 	case isRequest && (hasResult || hasError):
 		return id, CodeInvalidRequest, "invalid request: a message cannot have both method and result/error"
 	case isRequest:
-		var method string
-		if err := json.Unmarshal(rawMethod, &method); err != nil {
+		if len(m.Method) == 0 || m.Method[0] != '"' {
 			return id, CodeInvalidRequest, `invalid request: "method" must be a string`
 		}
-		if p, ok := m["params"]; ok {
-			p = bytes.TrimSpace(p)
-			if len(p) == 0 || (p[0] != '{' && p[0] != '[' && string(p) != "null") {
-				return id, CodeInvalidRequest, `invalid request: "params" must be an object or an array`
-			}
+		if p := m.Params; p != nil && p[0] != '{' && p[0] != '[' && string(p) != "null" {
+			return id, CodeInvalidRequest, `invalid request: "params" must be an object or an array`
 		}
-		if hasID && string(bytes.TrimSpace(rawID)) == "null" {
+		if hasID && string(rawID) == "null" {
 			return nil, CodeInvalidRequest, `invalid request: "id" must be a string or an integer, not null`
 		}
 		return nil, 0, ""
@@ -228,13 +247,13 @@ func checkMessage(body []byte) (id json.RawMessage, code int64, msg string) {
 		if !hasID {
 			return nil, CodeInvalidRequest, `invalid response: "id" is missing`
 		}
-		if hasError {
+		if hasError && string(m.Error) != "null" {
 			var e WireError
-			if err := json.Unmarshal(m["error"], &e); err != nil && string(bytes.TrimSpace(m["error"])) != "null" {
+			if err := json.Unmarshal(m.Error, &e); err != nil {
 				return nil, CodeInvalidRequest, `invalid response: "error" must be an error object`
 			}
 		}
-		if string(bytes.TrimSpace(rawID)) == "null" {
+		if string(rawID) == "null" {
 			// A peer's error answer to something it could not parse:
 			// nothing waits for it, and answering a response could loop.
 			return nil, codeDrop, "response with a null id dropped"

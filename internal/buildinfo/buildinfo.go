@@ -13,8 +13,12 @@ import (
 // version is set with -ldflags "-X github.com/aliasd/aliasd/internal/buildinfo.version=v1.2.3".
 var version = ""
 
+var versionOnce = sync.OnceValue(computeVersion)
+
 // Version returns the release version, or the module version, or "dev".
-func Version() string {
+func Version() string { return versionOnce() }
+
+func computeVersion() string {
 	if version != "" {
 		return version
 	}

@@ -44,11 +44,12 @@ or newline-delimited JSON when the first byte is '{'. Logs go to stderr or
 			}
 			defer closeLog()
 			d, err := daemon.New(daemon.Config{
-				Paths:  paths,
-				Env:    config.Env{BaseURL: stdio.Getenv("ALIASD_BASE_URL")},
-				Mode:   "standalone",
-				Logger: logger,
-				Trace:  lf.trace,
+				Paths:     paths,
+				Env:       config.Env{BaseURL: stdio.Getenv("ALIASD_BASE_URL")},
+				Mode:      "standalone",
+				Logger:    logger,
+				Trace:     lf.trace,
+				TestHooks: stdio.Getenv("ALIASD_TEST_HOOKS") == "1",
 			})
 			if err != nil {
 				return withCode(ExitError, err)

@@ -1,0 +1,128 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aliasd/aliasd/config"
+	"github.com/aliasd/aliasd/rpc"
+)
+
+// pipePair is a bidirectional connection from two OS pipes.
+type pipePair struct {
+	io.Reader
+	io.Writer
+	closers []io.Closer
+}
+
+func (p pipePair) Close() error {
+	for _, c := range p.closers {
+		c.Close()
+	}
+	return nil
+}
+
+func newPipes(tb testing.TB) (client, server pipePair) {
+	r1, w1, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pipePair{r2, w1, []io.Closer{w1, r2}}, pipePair{r1, w2, []io.Closer{r1, w2}}
+}
+
+func testPaths(tb testing.TB) config.Paths {
+	home := tb.TempDir()
+	return config.Paths{Home: home, ConfigDir: home, DataDir: filepath.Join(home, "data"), LogDir: filepath.Join(home, "log"), RuntimeDir: filepath.Join(home, "run")}
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// BenchmarkStatusRoundTrip measures alias/status through the real framing
+// and dispatch over OS pipes, interleaved with a raw pipe echo of a frame
+// of the same size (the baseline), and reports both medians and the ratio.
+func BenchmarkStatusRoundTrip(b *testing.B) {
+	d, err := New(Config{Paths: testPaths(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	clientEnd, serverEnd := newPipes(b)
+	go d.Serve(context.Background(), serverEnd, serverEnd, serverEnd)
+	defer clientEnd.Close()
+	// The client side is what an editor does: write a frame, read a frame,
+	// decode the result.
+	fr := rpc.NewFrameReader(clientEnd, rpc.ReaderOptions{})
+	call := func(id int, method string, result any) {
+		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":%q}`, id, method)
+		if err := rpc.WriteFrame(clientEnd, rpc.FramingHeader, []byte(body)); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			frame, err := fr.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp := struct {
+				ID     *int           `json:"id"`
+				Result any            `json:"result"`
+				Error  *rpc.WireError `json:"error"`
+			}{Result: result}
+			if err := json.Unmarshal(frame, &resp); err != nil {
+				b.Fatal(err)
+			}
+			if resp.ID == nil {
+				continue // a notification
+			}
+			if resp.Error != nil || *resp.ID != id {
+				b.Fatalf("response %s to id %d", frame, id)
+			}
+			return
+		}
+	}
+	var ir rpc.InitializeResult
+	call(1, rpc.MethodInitialize, &ir)
+	var st rpc.StatusResult
+	call(2, rpc.MethodStatus, &st)
+
+	// Baseline: a frame the size of a status reply, echoed back by a
+	// goroutine through a second pipe.
+	echoC, echoS := newPipes(b)
+	go io.Copy(echoS, echoS)
+	payload := make([]byte, 300)
+	back := make([]byte, len(payload))
+
+	statusTimes := make([]time.Duration, 0, b.N)
+	echoTimes := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		echoC.Write(payload)
+		io.ReadFull(echoC, back)
+		t1 := time.Now()
+		call(i+3, rpc.MethodStatus, &st)
+		t2 := time.Now()
+		echoTimes = append(echoTimes, t1.Sub(t0))
+		statusTimes = append(statusTimes, t2.Sub(t1))
+	}
+	b.StopTimer()
+	ms, me := median(statusTimes), median(echoTimes)
+	b.ReportMetric(float64(ms.Nanoseconds()), "status-median-ns")
+	b.ReportMetric(float64(me.Nanoseconds()), "echo-median-ns")
+	b.ReportMetric(float64(ms)/float64(me), "ratio")
+	echoC.Close()
+	echoS.Close()
+}
