@@ -108,7 +108,7 @@ H.run('unit', function()
     local bad = {
       { name = 'cmd empty', opts = { cmd = {} }, want = 'option cmd must be a non-empty list' },
       { name = 'cmd string', opts = { cmd = 'aliasd stdio' }, want = 'option cmd must be a non-empty list' },
-      { name = 'page_size zero', opts = { history = { page_size = 0 } }, want = 'option history.page_size must be an integer >= 1' },
+      { name = 'page_size zero', opts = { history = { page_size = 0 } }, want = 'option history.page_size must be an integer from 1 to 1000' },
       { name = 'page_size string', opts = { history = { page_size = '10' } }, want = 'option history.page_size' },
       { name = 'open mode', opts = { response = { open = 'float' } }, want = 'option response.open must be split, vsplit, tab or current' },
       { name = 'progress', opts = { progress = 'popup' }, want = 'option progress must be "notify", "echo" or false' },
@@ -257,6 +257,11 @@ H.run('unit', function()
     H.eq(m({ status = '403' }, e), true, 'matches 403 403')
     H.eq(m({ path = 'listings' }, e), true, 'matches path listings')
     H.eq(m({ path = '/api/v1/catalog' }, e), false, 'matches path catalog')
+    H.eq(m({ path = '/list' }, e), true, 'matches path prefix /list')
+    H.eq(m({ path = '/api/v1/listings/' }, e), false, 'matches path /api/v1/listings/ (below it only)')
+    H.eq(m({ errorsOnly = true }, { status = 200, diagnostic = { severity = 'error' } }), true, 'matches errorsOnly 200 with an error diagnostic')
+    H.eq(m({ errorsOnly = true }, { status = 200, diagnostic = { severity = 'warning' } }), false, 'matches errorsOnly 200 with a warning')
+    H.eq(history.normalize_path('listings?x=1'), '/api/v1/listings', 'normalize_path')
     local item = require('aliasd.views.errors').item(e)
     H.contains(item.text, '403 GET /api/v1/listings: Token lacks the listings scope [request-id req-abc]', 'quickfix text')
     H.eq(item.type, 'E', 'quickfix type')

@@ -122,14 +122,14 @@ sub.paginate = {
 }
 
 sub.history = {
-  desc = '[errors] [status=4xx|404] [path=/listings]',
+  desc = '[errors] [status=4xx|404|0] [path=/listings]',
   run = function(args)
     local filter = {}
     for _, a in ipairs(args) do
       local k, v = a:match('^(%w+)=(.*)$')
       if a == 'errors' then
         filter.errorsOnly = true
-      elseif k == 'status' and (v:match('^%d[xX][xX]$') or v:match('^%d%d%d$')) then
+      elseif k == 'status' and (v:match('^[1-5][xX][xX]$') or v:match('^%d%d%d$') or v == '0') then
         filter.status = v:lower()
       elseif k == 'path' and v ~= '' then
         filter.path = v

@@ -112,8 +112,8 @@ local rules = {
   log_max_lines = { 'number', function(v) return v >= 0 end, 'a number >= 0' },
   ['history.page_size'] = {
     'number',
-    function(v) return v >= 1 and v == math.floor(v) end,
-    'an integer >= 1',
+    function(v) return v >= 1 and v <= 1000 and v == math.floor(v) end,
+    'an integer from 1 to 1000',
   },
   ['history.open'] = { 'string', function(v) return open_modes[v] end, 'split, vsplit, tab or current' },
   ['history.refresh_ms'] = { 'number', function(v) return v >= 0 end, 'a number >= 0' },

@@ -119,7 +119,8 @@ end
 local function last_stderr(n)
   local out = {}
   for i = math.max(1, #state.log - n + 1), #state.log do
-    if state.log[i]:find('stderr: ', 1, true) then
+    local line = state.log[i]
+    if line:find('stderr: ', 1, true) and not line:find('level=INFO', 1, true) and not line:find('level=DEBUG', 1, true) then
       table.insert(out, (state.log[i]:gsub('^.-stderr: ', '')))
     end
   end
@@ -225,8 +226,9 @@ local function on_exit(gen, code, signal)
   if detail ~= '' then
     detail = ': ' .. detail
   end
+  local how = (signal and signal ~= 0) and ('killed by signal %d'):format(signal) or ('code %d'):format(code or -1)
   if was == 'starting' then
-    fail_start(('%s exited during start (code %d)%s'):format(config.options.cmd[1], code or -1, detail))
+    fail_start(('%s exited during start (%s)%s'):format(config.options.cmd[1], how, detail))
     if #state.exits > config.options.restart.max then
       state.gave_up = true
     end
@@ -240,7 +242,7 @@ local function on_exit(gen, code, signal)
       #state.exits, math.floor(window / 1000)), levels.ERROR)
     return
   end
-  util.notify(('aliasd exited (code %d)%s; restarting'):format(code or -1, detail), levels.WARN)
+  util.notify(('aliasd exited (%s)%s; restarting'):format(how, detail), levels.WARN)
   vim.defer_fn(function()
     if state.phase == 'stopped' and not state.gave_up and not state.left then
       M.start()

@@ -26,11 +26,29 @@ local ns = vim.api.nvim_create_namespace('aliasd_history')
 ---@type table<integer, aliasd.HistoryView>
 local views = {}
 
---- Whether an entry passes the view's filters (the same filters the daemon
---- applies to alias/history/list, for entries that arrive live).
+--- The daemon's path filter form: "/catalog", "catalog" or
+--- "/api/v1/catalog?x" all become "/api/v1/catalog".
+function M.normalize_path(p)
+  p = vim.trim(p or ''):gsub('[?#].*$', '')
+  if p == '' then
+    return nil
+  end
+  return util.api_path(p)
+end
+
+--- Whether an entry is an error the way the daemon counts them: no
+--- response, a 4xx/5xx, or a diagnostic of severity error.
+function M.is_error(e)
+  local status = util.nn(e.status) or 0
+  local diag = util.nn(e.diagnostic)
+  return status == 0 or status >= 400 or (diag ~= nil and util.nn(diag.severity) == 'error')
+end
+
+--- Whether an entry passes the view's filters: the same rules the daemon
+--- applies to alias/history/list, for entries that arrive live.
 function M.matches(filter, e)
   local status = util.nn(e.status) or 0
-  if filter.errorsOnly and not (status == 0 or status >= 400 or util.nn(e.error)) then
+  if filter.errorsOnly and not M.is_error(e) then
     return false
   end
   local want = filter.status
@@ -44,8 +62,10 @@ function M.matches(filter, e)
       return false
     end
   end
-  if filter.path and filter.path ~= '' then
-    if not (util.nn(e.path) or ''):find(filter.path, 1, true) then
+  local prefix = filter.path and M.normalize_path(filter.path)
+  if prefix then
+    local path = M.normalize_path(util.nn(e.path) or '') or ''
+    if path:sub(1, #prefix) ~= prefix then
       return false
     end
   end
@@ -456,13 +476,9 @@ local function map_keys(view)
     end)
   end)
   map(km.path, 'filter by path', function()
-    vim.ui.input({ prompt = 'aliasd history: path contains ', default = view.filter.path or '' }, function(input)
+    vim.ui.input({ prompt = 'aliasd history: path starts with ', default = view.filter.path or '' }, function(input)
       if input then
-        input = vim.trim(input)
-        if input ~= '' and input:sub(1, 1) == '/' then
-          input = util.api_path(input)
-        end
-        set_filter(view, 'path', input ~= '' and input or nil)
+        set_filter(view, 'path', M.normalize_path(input))
       end
     end)
   end)
@@ -535,7 +551,7 @@ function M.open(filter)
   view.filter = {
     errorsOnly = filter.errorsOnly or false,
     status = filter.status,
-    path = filter.path and (filter.path:sub(1, 1) == '/' and util.api_path(filter.path) or filter.path) or nil,
+    path = M.normalize_path(filter.path),
   }
   local wins = vim.fn.win_findbuf(buf)
   local here = false
