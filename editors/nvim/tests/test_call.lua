@@ -102,7 +102,7 @@ H.run('call', function()
       places['buffer ' .. b .. ' lines'] = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\n')
     end
   end
-  places.messages = vim.api.nvim_exec('messages', true)
+  places.messages = vim.fn.execute('messages')
   places.notifications = vim.inspect(log)
   places['session log'] = table.concat(require('aliasd.session').log_lines(), '\n')
   for _, r in ipairs(vim.split('"0123456789abcdefghijklmnopqrstuvwxyz-:/.=', '')) do

@@ -160,7 +160,9 @@ end
 ---@param opts aliasd.RpcStartOpts
 ---@return aliasd.RpcClient|nil, string|nil
 function M.start(opts)
-  vim.validate({ cmd = { opts.cmd, 'table' } })
+  if type(opts.cmd) ~= 'table' or type(opts.cmd[1]) ~= 'string' then
+    return nil, 'cmd must be a list of strings'
+  end
   local self = setmetatable({
     pending = {},
     next_id = 1,

@@ -1,6 +1,9 @@
 -- Small pure helpers: JSON display, times, command-line arguments.
 local M = {}
 
+-- vim.tbl_islist is deprecated from 0.10 in favour of vim.islist.
+local islist = vim.islist or vim.tbl_islist
+
 --- vim.NIL (JSON null) as nil.
 function M.nn(v)
   if v == vim.NIL then
@@ -193,7 +196,7 @@ local function add_value(map, key, value)
   local cur = map[key]
   if cur == nil then
     map[key] = value
-  elseif type(cur) == 'table' and vim.tbl_islist(cur) then
+  elseif type(cur) == 'table' and islist(cur) then
     table.insert(cur, value)
   else
     map[key] = { cur, value }
@@ -313,7 +316,7 @@ function M.query_string(map)
   local parts = {}
   for _, k in ipairs(keys) do
     local v = map[k]
-    local list = (type(v) == 'table' and vim.tbl_islist(v) and #v > 0) and v or { v }
+    local list = (type(v) == 'table' and islist(v) and #v > 0) and v or { v }
     for _, item in ipairs(list) do
       local s = type(item) == 'table' and vim.json.encode(item) or tostring(item)
       parts[#parts + 1] = k .. '=' .. s

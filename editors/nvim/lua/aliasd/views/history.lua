@@ -192,10 +192,15 @@ local function render(view)
   util.set_lines(buf, lines)
   view.entries_shown = vim.list_slice(view.entries, 1)
   vim.api.nvim_buf_clear_namespace(buf, ns, 0, -1)
-  vim.api.nvim_buf_add_highlight(buf, ns, 'Title', 0, 0, -1)
+  -- Extmarks rather than nvim_buf_add_highlight (deprecated in 0.11).
+  vim.api.nvim_buf_set_extmark(buf, ns, 0, 0, { end_col = #lines[1], hl_group = 'Title' })
   for lnum, hls in pairs(all_hls) do
+    local len = #lines[lnum]
     for _, h in ipairs(hls) do
-      vim.api.nvim_buf_add_highlight(buf, ns, h[1], lnum - 1, h[2], h[3])
+      local s, e = math.min(h[2], len), math.min(h[3], len)
+      if e > s then
+        vim.api.nvim_buf_set_extmark(buf, ns, lnum - 1, s, { end_col = e, hl_group = h[1] })
+      end
     end
   end
   for win, k in pairs(keep) do
