@@ -340,6 +340,13 @@ var byPrecedence = func() []*Endpoint {
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := literalScore(out[i]), literalScore(out[j])
+		// Templates of different lengths never match the same path; order
+		// them by length so the comparison stays a strict weak order
+		// (treating a prefix as "equal" made the sort unstable and let
+		// /listings/{id} shadow /listings/batch_update).
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
 		for k := 0; k < len(a) && k < len(b); k++ {
 			if a[k] != b[k] {
 				return a[k] > b[k]

@@ -93,6 +93,12 @@ with its x-request-id and a diagnostic of what went wrong.`,
 	root.SetErr(stdio.Err)
 	root.AddCommand(
 		newStdioCmd(stdio),
+		newServeCmd(stdio),
+		newMockCmd(stdio),
+		newStatusCmd(stdio),
+		newCallCmd(stdio),
+		newTokenCmd(stdio),
+		newCacheCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root

@@ -29,7 +29,7 @@ func TestConfigHotReload(t *testing.T) {
 		}
 	}
 	write("base_url = \"http://127.0.0.1:1111/api/v1\"\n")
-	p := testutil.Start(t, testutil.Env(home), "stdio")
+	p := testutil.Start(t, testutil.Env(home), "stdio", "--standalone")
 	p.Write(testutil.Frame(req(1, "initialize", `{}`)))
 	expectResult(t, p, "1")
 

@@ -2,14 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aliasd/aliasd/config"
 	"github.com/aliasd/aliasd/daemon"
+	"github.com/aliasd/aliasd/rpc"
 )
 
 type logFlags struct {
@@ -24,16 +28,68 @@ func (f *logFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.trace, "trace", false, "log every JSON-RPC frame, secrets redacted")
 }
 
+// newDaemon builds the daemon for this process from the environment.
+func newDaemon(stdio IO, lf logFlags, mode string) (*daemon.Daemon, func(), error) {
+	paths, err := config.ResolvePaths(stdio.Getenv)
+	if err != nil {
+		return nil, nil, withCode(ExitError, err)
+	}
+	logger, closeLog, err := newLogger(stdio, lf, paths)
+	if err != nil {
+		return nil, nil, withCode(ExitError, err)
+	}
+	d, err := daemon.New(daemon.Config{
+		Paths:     paths,
+		Env:       config.Env{BaseURL: stdio.Getenv("ALIASD_BASE_URL")},
+		Mode:      mode,
+		Logger:    logger,
+		Trace:     lf.trace,
+		TestHooks: stdio.Getenv("ALIASD_TEST_HOOKS") == "1",
+	})
+	if err != nil {
+		closeLog()
+		return nil, nil, withCode(ExitError, err)
+	}
+	return d, func() { d.Close(); closeLog() }, nil
+}
+
+// connectConfig says how this process reaches (or starts) the shared daemon.
+func connectConfig(stdio IO) (daemon.ConnectConfig, error) {
+	paths, err := config.ResolvePaths(stdio.Getenv)
+	if err != nil {
+		return daemon.ConnectConfig{}, err
+	}
+	return daemon.ConnectConfig{RuntimeDir: paths.RuntimeDir, LogDir: paths.LogDir}, nil
+}
+
 func newStdioCmd(stdio IO) *cobra.Command {
 	var lf logFlags
+	var standalone bool
 	cmd := &cobra.Command{
 		Use:   "stdio",
 		Short: "Serve JSON-RPC on stdin/stdout (for editors)",
 		Long: `Serve JSON-RPC 2.0 on stdin/stdout. Framing is LSP Content-Length headers,
 or newline-delimited JSON when the first byte is '{'. Logs go to stderr or
---log-file; stdout carries only frames.`,
+--log-file; stdout carries only frames.
+
+By default the session is relayed to the shared per-user daemon (started
+when none runs), so every editor and the CLI share one history and cache.
+--standalone serves in this process instead, without a socket.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if standalone {
+				d, closeAll, err := newDaemon(stdio, lf, "standalone")
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				if code := d.Serve(ctx, stdio.In, stdio.Out, nil); code != 0 {
+					return withCode(code, errSilent)
+				}
+				return nil
+			}
 			paths, err := config.ResolvePaths(stdio.Getenv)
 			if err != nil {
 				return withCode(ExitError, err)
@@ -43,23 +99,61 @@ or newline-delimited JSON when the first byte is '{'. Logs go to stderr or
 				return withCode(ExitError, err)
 			}
 			defer closeLog()
-			d, err := daemon.New(daemon.Config{
-				Paths:     paths,
-				Env:       config.Env{BaseURL: stdio.Getenv("ALIASD_BASE_URL")},
-				Mode:      "standalone",
-				Logger:    logger,
-				Trace:     lf.trace,
-				TestHooks: stdio.Getenv("ALIASD_TEST_HOOKS") == "1",
-			})
+			cc, err := connectConfig(stdio)
 			if err != nil {
 				return withCode(ExitError, err)
 			}
-			defer d.Close()
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			code := d.Serve(ctx, stdio.In, stdio.Out, nil)
+			cc.Logger = logger
+			conf, _ := config.Load(paths.ConfigFile(), config.Env{})
+			code := daemon.Relay(ctx, daemon.RelayConfig{
+				In:     stdio.In,
+				Out:    stdio.Out,
+				Dial:   func(ctx context.Context) (*net.UnixConn, error) { return daemon.Connect(ctx, cc) },
+				Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
+				Logger: logger,
+			})
 			if code != 0 {
 				return withCode(code, errSilent)
+			}
+			return nil
+		},
+	}
+	lf.add(cmd)
+	cmd.Flags().BoolVar(&standalone, "standalone", false, "serve in this process, without the shared daemon")
+	return cmd
+}
+
+func newServeCmd(stdio IO) *cobra.Command {
+	var lf logFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the shared per-user daemon on a Unix socket",
+		Long: `Run the shared per-user daemon. Editors ("aliasd stdio") and the CLI start it
+when needed; it exits after [daemon] idle_timeout with no sessions, or on
+SIGTERM. Logs go to the log directory's aliasd.log unless --log-file says
+otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := config.ResolvePaths(stdio.Getenv)
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+			if lf.file == "" {
+				lf.file = filepath.Join(paths.LogDir, "aliasd.log")
+			}
+			d, closeAll, err := newDaemon(stdio, lf, "shared")
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			err = d.ServeShared(ctx, daemon.SharedConfig{})
+			if errors.Is(err, daemon.ErrAlreadyRunning) {
+				return withCode(ExitError, err)
+			}
+			if err != nil {
+				return withCode(ExitError, err)
 			}
 			return nil
 		},

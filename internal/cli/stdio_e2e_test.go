@@ -28,15 +28,31 @@ func req(id int, method, params string) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`, id, method, params)
 }
 
+// modes are the two ways "aliasd stdio" serves: in process, or relayed to
+// the shared daemon.
+var modes = []string{"standalone", "relay"}
+
 func startStdio(t *testing.T, configTOML string) *testutil.Proc {
+	return startStdioMode(t, "standalone", configTOML)
+}
+
+func startStdioMode(t *testing.T, mode, configTOML string) *testutil.Proc {
 	t.Helper()
 	home := t.TempDir()
+	if mode == "relay" {
+		configTOML += "\n[daemon]\nidle_timeout = \"3s\"\n"
+		t.Cleanup(func() { testutil.StopDaemons(t, home) })
+	}
 	if configTOML != "" {
 		if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(configTOML), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return testutil.Start(t, testutil.Env(home, "ALIASD_TEST_HOOKS=1"), "stdio")
+	args := []string{"stdio"}
+	if mode == "standalone" {
+		args = append(args, "--standalone")
+	}
+	return testutil.Start(t, testutil.Env(home, "ALIASD_TEST_HOOKS=1"), args...)
 }
 
 func expectResult(t *testing.T, p *testutil.Proc, id string) json.RawMessage {
@@ -60,9 +76,19 @@ func expectError(t *testing.T, p *testutil.Proc, id string, code int64, mention 
 // TestStdioLifecycle drives the real binary through the whole lifecycle in
 // both framings and checks that stdout holds nothing but frames.
 func TestStdioLifecycle(t *testing.T) {
-	for name, frame := range framings {
-		t.Run(name, func(t *testing.T) {
-			p := startStdio(t, "")
+	for _, mode := range modes {
+		for name, frame := range framings {
+			t.Run(mode+"/"+name, func(t *testing.T) {
+				testLifecycle(t, mode, frame)
+			})
+		}
+	}
+}
+
+func testLifecycle(t *testing.T, mode string, frame framer) {
+	{
+		{
+			p := startStdioMode(t, mode, "")
 			p.Write(frame(req(1, "initialize", `{"processId":null,"clientInfo":{"name":"e2e"},"capabilities":{}}`)))
 			var ir rpc.InitializeResult
 			if err := json.Unmarshal(expectResult(t, p, "1"), &ir); err != nil {
@@ -95,7 +121,7 @@ func TestStdioLifecycle(t *testing.T) {
 			if n := testutil.CheckFrames(t, p.Stdout()); n != 4 {
 				t.Errorf("stdout held %d frames, want 4", n)
 			}
-		})
+		}
 	}
 }
 
@@ -163,54 +189,56 @@ func TestStdioBadInput(t *testing.T) {
 		{name: "two frames in one write", send: []string{testutil.Frame(req(4, "alias/status", "")) + testutil.Frame(req(5, "alias/status", ""))}, want: []want{{"4", 0, ""}, {"5", 0, ""}}, survives: true},
 		{name: "body shorter than its length then EOF", send: []string{"Content-Length: 500\r\n\r\n" + status}, want: []want{{"null", rpc.CodeParseError, "ended inside a frame"}}, eof: true},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := startStdio(t, tt.config)
-			if !tt.before {
-				p.Write(testutil.Frame(req(1, "initialize", `{}`)))
-				expectResult(t, p, "1")
-			}
-			for _, s := range tt.send {
-				p.Write(s)
-			}
-			if tt.eof {
+	for _, mode := range modes {
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				p := startStdioMode(t, mode, tt.config)
+				if !tt.before {
+					p.Write(testutil.Frame(req(1, "initialize", `{}`)))
+					expectResult(t, p, "1")
+				}
+				for _, s := range tt.send {
+					p.Write(s)
+				}
+				if tt.eof {
+					p.CloseStdin()
+				}
+				for _, w := range tt.want {
+					if w.code == 0 {
+						expectResult(t, p, w.id)
+						continue
+					}
+					expectError(t, p, w.id, w.code, w.mention)
+				}
+				if tt.eof {
+					if code, ok := p.Wait(3 * time.Second); !ok || code != 0 {
+						t.Fatalf("after truncated input: code %d (exited %v), want a clean exit", code, ok)
+					}
+					testutil.CheckFrames(t, p.Stdout())
+					return
+				}
+				if tt.before {
+					p.Write(testutil.Frame(req(1, "initialize", `{}`)))
+					expectResult(t, p, "1")
+				}
+				p.Write(ok)
+				if tt.name == "duplicate in-flight id" {
+					// The slow request answers too, once, after its sleep.
+					m := p.Recv()
+					if string(m["id"]) == "4" {
+						m = p.Recv()
+					}
+					if string(m["id"]) != "99" {
+						t.Fatalf("got %s, want the answer to 99", m)
+					}
+				} else {
+					expectResult(t, p, "99")
+				}
 				p.CloseStdin()
-			}
-			for _, w := range tt.want {
-				if w.code == 0 {
-					expectResult(t, p, w.id)
-					continue
-				}
-				expectError(t, p, w.id, w.code, w.mention)
-			}
-			if tt.eof {
-				if code, ok := p.Wait(3 * time.Second); !ok || code != 0 {
-					t.Fatalf("after truncated input: code %d (exited %v), want a clean exit", code, ok)
-				}
+				p.Wait(3 * time.Second)
 				testutil.CheckFrames(t, p.Stdout())
-				return
-			}
-			if tt.before {
-				p.Write(testutil.Frame(req(1, "initialize", `{}`)))
-				expectResult(t, p, "1")
-			}
-			p.Write(ok)
-			if tt.name == "duplicate in-flight id" {
-				// The slow request answers too, once, after its sleep.
-				m := p.Recv()
-				if string(m["id"]) == "4" {
-					m = p.Recv()
-				}
-				if string(m["id"]) != "99" {
-					t.Fatalf("got %s, want the answer to 99", m)
-				}
-			} else {
-				expectResult(t, p, "99")
-			}
-			p.CloseStdin()
-			p.Wait(3 * time.Second)
-			testutil.CheckFrames(t, p.Stdout())
-		})
+			})
+		}
 	}
 }
 

@@ -253,3 +253,33 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return strings.TrimSpace(string(b))
 }
+
+// StopDaemons terminates every shared daemon recorded under home/run and
+// waits (bounded) for each to exit.
+func StopDaemons(t testing.TB, home string) {
+	t.Helper()
+	pids, _ := filepath.Glob(filepath.Join(home, "run", "*.pid"))
+	for _, f := range pids {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var pid int
+		fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &pid)
+		if pid <= 0 {
+			continue
+		}
+		proc, err := os.FindProcess(pid)
+		if err != nil {
+			continue
+		}
+		proc.Signal(syscallSIGTERM)
+		deadline := time.Now().Add(5 * time.Second)
+		for processAlive(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if processAlive(pid) {
+			proc.Kill()
+		}
+	}
+}
