@@ -32,21 +32,24 @@ ALIASD_BIN=$(realpath "$ALIASD_BIN")
 work=$(mktemp -d "${TMPDIR:-/tmp}/aliasd-nvim-ci.XXXXXX")
 mock_pid=""
 
-# end_pids kills the daemons a test recorded (shared daemons it caused to
-# start), by pid, if they are still running.
-end_pids() {
-  local file=$1 pid
-  [ -f "$file" ] || return 0
-  while read -r pid; do
-    case $pid in '' | *[!0-9]*) continue ;; esac
-    kill "$pid" 2>/dev/null || true
-  done <"$file"
+# end_daemons ends the shared daemons a test caused to start, by pid: the
+# ones the test recorded and the one whose pid file is in the test's
+# ALIASD_HOME/run (an idle daemon would exit by itself, later).
+end_daemons() {
+  local dir=$1 pid f
+  for f in "$dir/daemon.pids" "$dir"/home/run/aliasd-*.pid; do
+    [ -f "$f" ] || continue
+    while read -r pid; do
+      case $pid in '' | *[!0-9]*) continue ;; esac
+      kill "$pid" 2>/dev/null || true
+    done <"$f"
+  done
 }
 
 cleanup() {
-  local f
-  for f in "$work"/*/daemon.pids; do
-    [ -e "$f" ] && end_pids "$f"
+  local d
+  for d in "$work"/*/; do
+    end_daemons "${d%/}"
   done
   if [ -n "$mock_pid" ]; then
     kill "$mock_pid" 2>/dev/null || true
@@ -66,7 +69,8 @@ rand() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 token_full="goatapi_$(rand)"
 token_catalog="goatapi_$(rand)"
 
-"$ALIASD_BIN" mock --addr 127.0.0.1:0 --token "$token_full" --token "$token_catalog:catalog" \
+# Tokens reach the mock through its environment, not its arguments.
+ALIASD_MOCK_TOKENS="$token_full $token_catalog:catalog" "$ALIASD_BIN" mock --addr 127.0.0.1:0 \
   >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 base_url=""
@@ -123,7 +127,7 @@ for t in "${tests[@]}"; do
       timeout -k 5 "$per_test_timeout" \
       nvim --headless -u NONE -i NONE -n -c "luafile $t" -c 'cquit 3'
   ) >"$dir/out.log" 2>&1 </dev/null || rc=$?
-  end_pids "$dir/daemon.pids"
+  end_daemons "$dir"
   secs=$(($(date +%s) - t0))
   if [ "$rc" -eq 0 ] && grep -q "^PASS " "$dir/out.log"; then
     passed=$((passed + 1))

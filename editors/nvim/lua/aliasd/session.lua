@@ -388,6 +388,9 @@ end
 --- Stop the daemon bridge (the shared daemon keeps running for others).
 function M.stop(timeout_ms)
   state.stopping = true
+  -- Whatever the old bridge still sends (a relay may report the closing
+  -- connection) is from a session we ended: drop it.
+  state.generation = state.generation + 1
   local client = state.client
   state.client = nil
   state.phase = 'stopped'
