@@ -11,12 +11,18 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/aliasd/aliasd/alias"
+	"github.com/aliasd/aliasd/cache"
 	"github.com/aliasd/aliasd/config"
+	"github.com/aliasd/aliasd/history"
 	"github.com/aliasd/aliasd/internal/buildinfo"
+	"github.com/aliasd/aliasd/internal/redact"
 	"github.com/aliasd/aliasd/rpc"
+	"github.com/aliasd/aliasd/store"
+	"github.com/aliasd/aliasd/tokens"
 )
 
 // Config configures a Daemon. Paths is required.
@@ -28,25 +34,37 @@ type Config struct {
 	Logger *slog.Logger
 	// Trace logs every frame (redacted).
 	Trace bool
-	// Redact scrubs secrets from logs and error messages; nil = identity.
-	Redact func(string) string
 	// TestHooks registers the aliasd/test/* methods the end-to-end tests
 	// use to provoke a panic or a slow handler in the real binary.
 	TestHooks bool
+	// EnvToken is ALIASD_TOKEN for a standalone daemon: the default token
+	// of its one session, never stored. The shared daemon takes it per
+	// session from initializationOptions instead.
+	EnvToken string
+	// Keyring replaces the OS keyring (tests).
+	Keyring tokens.Keyring
 }
 
 // Daemon is the shared state behind every session.
 type Daemon struct {
-	cfg    Config
-	logger *slog.Logger
-	table  *rpc.Table
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg      Config
+	logger   *slog.Logger
+	redactor *redact.Redactor
+	table    *rpc.Table
+	ctx      context.Context
+	cancel   context.CancelFunc
 
-	mu       sync.Mutex // guards the fields below
-	conf     config.Config
-	sessions map[*rpc.Conn]struct{}
-	warnings []string // startup problems every new session is told about
+	vault   *tokens.Vault
+	store   *store.Store
+	cache   *cache.Cache
+	history *history.History
+	client  *alias.Client
+
+	mu        sync.Mutex // guards the fields below
+	conf      config.Config
+	sessions  map[*rpc.Conn]*session
+	warnings  []string          // startup problems every new session is told about
+	envTokens map[string]string // session profile name → ALIASD_TOKEN of that session
 }
 
 // New loads the configuration and starts watching it. An invalid config
@@ -59,19 +77,19 @@ func New(cfg Config) (*Daemon, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Redact == nil {
-		cfg.Redact = func(s string) string { return s }
-	}
 	if cfg.Mode == "" {
 		cfg.Mode = "standalone"
 	}
 	if err := cfg.Paths.Ensure(); err != nil {
 		return nil, fmt.Errorf("creating aliasd directories: %w", err)
 	}
+	red := redact.New()
 	d := &Daemon{
-		cfg:      cfg,
-		logger:   cfg.Logger,
-		sessions: make(map[*rpc.Conn]struct{}),
+		cfg:       cfg,
+		redactor:  red,
+		logger:    slog.New(redact.NewHandler(cfg.Logger.Handler(), red)),
+		sessions:  make(map[*rpc.Conn]*session),
+		envTokens: make(map[string]string),
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 
@@ -82,6 +100,11 @@ func New(cfg Config) (*Daemon, error) {
 		conf, _ = config.Parse("defaults", nil, cfg.Env)
 	}
 	d.conf = conf
+
+	if err := d.open(conf); err != nil {
+		d.Close()
+		return nil, err
+	}
 
 	if err := config.Watch(d.ctx, config.WatchConfig{
 		Path:     cfg.Paths.ConfigFile(),
@@ -112,10 +135,20 @@ func (d *Daemon) configChanged(c config.Config, err error) {
 		return
 	}
 	d.mu.Lock()
+	old := d.conf
 	d.conf = c
 	d.mu.Unlock()
+	msg := "aliasd: config reloaded"
+	if c.BaseURL != old.BaseURL {
+		if err := d.client.SetBaseURL(c.BaseURL); err != nil {
+			d.logger.Warn("base_url not applied", "err", err)
+		}
+	}
+	if later := restartOnly(old, c); len(later) > 0 {
+		msg += "; applied at the next daemon start: " + strings.Join(later, ", ")
+	}
 	d.logger.Info("config reloaded", "file", d.cfg.Paths.ConfigFile())
-	d.broadcastMessage(rpc.MessageInfo, "aliasd: config reloaded")
+	d.broadcastMessage(rpc.MessageInfo, msg)
 }
 
 // broadcastMessage sends window/showMessage to every session.
@@ -158,21 +191,26 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Closer: closer,
 		Logger: d.logger,
 		Trace:  d.cfg.Trace,
-		Redact: d.cfg.Redact,
+		Redact: d.redactor.String,
 	})
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
 		Methods:       d.table,
 		Initialize:    d.initialize,
 		Logger:        d.logger,
-		Redact:        d.cfg.Redact,
+		Redact:        d.redactor.String,
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage},
 	})
+	sess := &session{conn: c}
+	c.SetValue(sess)
 	d.mu.Lock()
-	d.sessions[c] = struct{}{}
+	d.sessions[c] = sess
 	d.mu.Unlock()
 	code := c.Wait()
 	d.mu.Lock()
 	delete(d.sessions, c)
+	if sess.envProfile != "" {
+		delete(d.envTokens, sess.envProfile)
+	}
 	d.mu.Unlock()
 	return code
 }
@@ -181,6 +219,13 @@ func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeP
 	name := "unknown"
 	if p.ClientInfo != nil && p.ClientInfo.Name != "" {
 		name = p.ClientInfo.Name
+	}
+	sess := sessionOf(c)
+	sess.setClient(name)
+	if tok := initEnvToken(p.InitializationOptions); tok != "" {
+		d.setSessionToken(sess, tok)
+	} else if d.cfg.EnvToken != "" {
+		d.setSessionToken(sess, d.cfg.EnvToken)
 	}
 	d.logger.Info("session initialized", "client", name)
 	d.mu.Lock()
@@ -197,10 +242,20 @@ func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeP
 	return rpc.ServerInfo{Name: "aliasd", Version: buildinfo.Version()}, nil
 }
 
-// Close stops the daemon's background work.
+// Close stops the daemon's background work and closes the database.
 func (d *Daemon) Close() error {
 	d.cancel()
-	return nil
+	if d.history != nil {
+		d.history.Close()
+	}
+	if d.cache != nil {
+		d.cache.Close()
+	}
+	var err error
+	if d.store != nil {
+		err = d.store.Close()
+	}
+	return err
 }
 
 func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, error) {
@@ -209,24 +264,43 @@ func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, er
 	sessions := len(d.sessions)
 	warnings := append([]string(nil), d.warnings...)
 	d.mu.Unlock()
-	return &rpc.StatusResult{
+	sess := sessionOf(rpc.ConnFromContext(ctx))
+	st := &rpc.StatusResult{
 		Version:         buildinfo.Version(),
 		ProtocolVersion: rpc.ProtocolVersion,
 		APIVersion:      alias.APIVersion,
 		BaseURL:         conf.BaseURL,
-		Profile:         "",
-		TokenStorage:    conf.TokenStorage,
+		TokenStorage:    d.vault.Storage(),
 		DataDir:         d.cfg.Paths.DataDir,
 		ConfigFile:      d.cfg.Paths.ConfigFile(),
 		PID:             os.Getpid(),
 		Mode:            d.cfg.Mode,
 		Sessions:        sessions,
-		Warnings:        warnings,
-	}, nil
+		Governors:       d.client.Governors(),
+		Warnings:        append(warnings, d.vault.Warnings()...),
+	}
+	if cred, err := d.Credential(ctx, sess.profile("")); err == nil {
+		st.Profile, st.Fingerprint = cred.Profile, cred.Fingerprint
+		if cred.Storage == rpc.StorageEnv {
+			st.TokenStorage = rpc.StorageEnv
+		}
+	}
+	return st, nil
 }
 
 func (d *Daemon) register() {
 	rpc.Register(d.table, rpc.MethodStatus, rpc.Concurrent, d.status)
+	rpc.Register(d.table, rpc.MethodRequest, rpc.Concurrent, d.request)
+	rpc.Register(d.table, rpc.MethodPaginate, rpc.Concurrent, d.paginate)
+	rpc.Register(d.table, rpc.MethodEndpoints, rpc.Concurrent, d.endpoints)
+	rpc.Register(d.table, rpc.MethodTokenAdd, rpc.Ordered, d.tokenAdd)
+	rpc.Register(d.table, rpc.MethodTokenList, rpc.Concurrent, d.tokenList)
+	rpc.Register(d.table, rpc.MethodTokenUse, rpc.Ordered, d.tokenUse)
+	rpc.Register(d.table, rpc.MethodTokenRemove, rpc.Ordered, d.tokenRemove)
+	rpc.Register(d.table, rpc.MethodTokenVerify, rpc.Concurrent, d.tokenVerify)
+	rpc.Register(d.table, rpc.MethodCacheStats, rpc.Concurrent, d.cacheStats)
+	rpc.Register(d.table, rpc.MethodCacheClear, rpc.Ordered, d.cacheClear)
+	d.registerHistory()
 	if d.cfg.TestHooks {
 		d.registerTestHooks()
 	}

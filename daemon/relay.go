@@ -23,6 +23,9 @@ type RelayConfig struct {
 	Dial   func(ctx context.Context) (*net.UnixConn, error)
 	Reader rpc.ReaderOptions
 	Logger *slog.Logger
+	// EnvToken is the editor process's ALIASD_TOKEN: the relay adds it to
+	// the editor's initialize so the daemon uses it for this session only.
+	EnvToken string
 }
 
 // relay carries one editor's session between stdio and the shared daemon.
@@ -129,6 +132,17 @@ func (r *relay) run(ctx context.Context) int {
 		}
 		r.mu.Unlock()
 
+		if method == rpc.MethodInitialize && r.cfg.EnvToken != "" {
+			body = withEnvToken(body, r.cfg.EnvToken)
+			r.mu.Lock()
+			var full struct {
+				Params json.RawMessage `json:"params"`
+			}
+			if json.Unmarshal(body, &full) == nil {
+				r.initParams = full.Params
+			}
+			r.mu.Unlock()
+		}
 		up, err := r.upstream(ctx, method)
 		if err != nil {
 			r.logger.Error("relay: no daemon", "err", err)
@@ -330,4 +344,37 @@ func (r *relay) writeNotification(method string, params any) {
 		Params  any    `json:"params"`
 	}{"2.0", method, params})
 	r.writeOut(b)
+}
+
+// withEnvToken adds initializationOptions.aliasd.envToken to an initialize
+// request, keeping everything else the editor sent.
+func withEnvToken(body []byte, tok string) []byte {
+	var msg map[string]json.RawMessage
+	if json.Unmarshal(body, &msg) != nil {
+		return body
+	}
+	var params map[string]json.RawMessage
+	if p := msg["params"]; len(p) > 0 && json.Unmarshal(p, &params) != nil {
+		return body
+	}
+	if params == nil {
+		params = map[string]json.RawMessage{}
+	}
+	var opts map[string]json.RawMessage
+	if o := params["initializationOptions"]; len(o) > 0 {
+		if json.Unmarshal(o, &opts) != nil {
+			return body // not an object: leave the editor's options alone
+		}
+	}
+	if opts == nil {
+		opts = map[string]json.RawMessage{}
+	}
+	opts["aliasd"], _ = json.Marshal(map[string]string{"envToken": tok})
+	params["initializationOptions"], _ = json.Marshal(opts)
+	msg["params"], _ = json.Marshal(params)
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return body
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,6 +299,9 @@ func startDaemon(cc ConnectConfig) (<-chan error, error) {
 	if env == nil {
 		env = os.Environ()
 	}
+	// ALIASD_TOKEN belongs to the session that brought it (it travels in
+	// initialize); the shared daemon never holds it for everyone.
+	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "ALIASD_TOKEN=") })
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err

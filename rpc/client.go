@@ -91,8 +91,13 @@ func (c *Client) Notify(ctx context.Context, method string, params any) error {
 
 // Initialize runs the initialize/initialized handshake.
 func (c *Client) Initialize(ctx context.Context, info ClientInfo) (*InitializeResult, error) {
+	return c.InitializeWith(ctx, InitializeParams{ClientInfo: &info})
+}
+
+// InitializeWith runs the handshake with full params.
+func (c *Client) InitializeWith(ctx context.Context, p InitializeParams) (*InitializeResult, error) {
 	var res InitializeResult
-	if err := c.Call(ctx, MethodInitialize, InitializeParams{ClientInfo: &info}, &res); err != nil {
+	if err := c.Call(ctx, MethodInitialize, p, &res); err != nil {
 		return nil, err
 	}
 	if err := c.Notify(ctx, MethodInitialized, struct{}{}); err != nil {

@@ -205,6 +205,9 @@ const (
 
 // Diagnostic says what went wrong with a call and what to do about it.
 type Diagnostic struct {
+	// Class is a stable machine-readable name of the diagnosis
+	// (missing_parameter, scope, rate_limited, net_timeout, ...).
+	Class    string `json:"class,omitempty"`
 	Severity string `json:"severity"`
 	Title    string `json:"title"`
 	Detail   string `json:"detail"`
@@ -369,6 +372,9 @@ type HistoryEntry struct {
 	ResponseSize int64       `json:"responseSize"`
 	Error        *APIError   `json:"error,omitempty"`
 	Diagnostic   *Diagnostic `json:"diagnostic,omitempty"`
+
+	// AliasdVersion is the version of aliasd that recorded the entry.
+	AliasdVersion string `json:"aliasdVersion,omitempty"`
 }
 
 // HTTPMessage is a recorded request or response, redacted and capped.

@@ -45,7 +45,8 @@ func connect(ctx context.Context, stdio IO) (*session, error) {
 		default: // a slow reader loses progress updates, never blocks the wire
 		}
 	}})
-	if _, err := s.c.Initialize(ctx, rpc.ClientInfo{Name: "aliasd-cli"}); err != nil {
+	params := rpc.InitializeParams{ClientInfo: &rpc.ClientInfo{Name: "aliasd-cli"}, InitializationOptions: envTokenOptions(stdio.Getenv("ALIASD_TOKEN"))}
+	if _, err := s.c.InitializeWith(ctx, params); err != nil {
 		s.c.Close()
 		return nil, withCode(ExitError, fmt.Errorf("initializing the session: %w", err))
 	}
@@ -110,4 +111,15 @@ func printJSON(stdio IO, v any) error {
 	}
 	_, err = fmt.Fprintf(stdio.Out, "%s\n", b)
 	return err
+}
+
+// envTokenOptions carries this process's ALIASD_TOKEN to its session in
+// the shared daemon (never in arguments or files; the daemon itself is
+// started without it, so other sessions never use it).
+func envTokenOptions(tok string) json.RawMessage {
+	if tok == "" {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]any{"aliasd": map[string]string{"envToken": tok}})
+	return b
 }

@@ -45,6 +45,7 @@ func newDaemon(stdio IO, lf logFlags, mode string) (*daemon.Daemon, func(), erro
 		Logger:    logger,
 		Trace:     lf.trace,
 		TestHooks: stdio.Getenv("ALIASD_TEST_HOOKS") == "1",
+		EnvToken:  envTokenFor(mode, stdio),
 	})
 	if err != nil {
 		closeLog()
@@ -106,11 +107,12 @@ when none runs), so every editor and the CLI share one history and cache.
 			cc.Logger = logger
 			conf, _ := config.Load(paths.ConfigFile(), config.Env{})
 			code := daemon.Relay(ctx, daemon.RelayConfig{
-				In:     stdio.In,
-				Out:    stdio.Out,
-				Dial:   func(ctx context.Context) (*net.UnixConn, error) { return daemon.Connect(ctx, cc) },
-				Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
-				Logger: logger,
+				In:       stdio.In,
+				Out:      stdio.Out,
+				Dial:     func(ctx context.Context) (*net.UnixConn, error) { return daemon.Connect(ctx, cc) },
+				Reader:   rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
+				Logger:   logger,
+				EnvToken: stdio.Getenv("ALIASD_TOKEN"),
 			})
 			if code != 0 {
 				return withCode(code, errSilent)
@@ -160,4 +162,13 @@ otherwise.`,
 	}
 	lf.add(cmd)
 	return cmd
+}
+
+// envTokenFor gives a standalone daemon the process's ALIASD_TOKEN; the
+// shared daemon gets it per session instead.
+func envTokenFor(mode string, stdio IO) string {
+	if mode == "standalone" {
+		return stdio.Getenv("ALIASD_TOKEN")
+	}
+	return ""
 }
