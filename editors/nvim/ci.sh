@@ -128,6 +128,12 @@ for t in "${tests[@]}"; do
       nvim --headless -u NONE -i NONE -n -c "luafile $t" -c 'cquit 3'
   ) >"$dir/out.log" 2>&1 </dev/null || rc=$?
   end_daemons "$dir"
+  # Neither token may appear in what Neovim printed or wrote (ALIASD_HOME
+  # holds the token file on purpose and is not searched).
+  if [ "$rc" -eq 0 ] && grep -rqsF -e "$token_full" -e "$token_catalog" "$dir/out.log" "$dir/xdg"; then
+    say "ci.sh: $name: a token appears in $(grep -rlsF -e "$token_full" -e "$token_catalog" "$dir/out.log" "$dir/xdg" | head -n 1)"
+    rc=1
+  fi
   secs=$(($(date +%s) - t0))
   if [ "$rc" -eq 0 ] && grep -q "^PASS " "$dir/out.log"; then
     passed=$((passed + 1))
@@ -144,7 +150,8 @@ for t in "${tests[@]}"; do
       *) why="exit $rc" ;;
     esac
     say "FAIL $name (${secs}s, $why)"
-    sed 's/^/    /' "$dir/out.log"
+    # Printed with the tokens masked: a leak must not reach the CI log.
+    sed -e "s/$token_full/[token]/g" -e "s/$token_catalog/[catalog token]/g" -e 's/^/    /' "$dir/out.log"
   fi
 done
 

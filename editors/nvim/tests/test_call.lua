@@ -17,7 +17,7 @@ H.run('call', function()
   local m = H.wait_notify(log, 'token work added')
   H.contains(m.msg, 'fingerprint', 'token add message')
   H.contains(m.msg, 'storage file', 'token add message')
-  H.not_contains(m.msg, token, 'token add message')
+  H.not_contains(m.msg, token, 'token add message', 'the token')
   H.record_daemon_pid()
 
   H.out('## a stubbed inputsecret() works too; an empty answer cancels')
@@ -138,6 +138,6 @@ H.run('call', function()
     H.fail('alias/history/export: ' .. require('aliasd.util').rpc_error(err))
   else
     H.ok(type(export.data) == 'string' and #export.data > 0, 'history export has data')
-    H.not_contains(export.data, token, 'history export')
+    H.not_contains(export.data, token, 'history export', 'the token')
   end
 end)

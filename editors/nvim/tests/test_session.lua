@@ -95,7 +95,21 @@ H.run('session', function()
       'complete a DELETE with only path parameters')
     local enum = vim.fn.getcompletion('Aliasd call GET /pricing_insights/availability product_condition=', 'cmdline')
     H.ok(vim.tbl_contains(enum, 'product_condition=PRODUCT_CONDITION_NEW'), 'complete enum values: ' .. table.concat(enum, ' '))
+    -- <Tab> on a real command line, with the bridge stopped: completion
+    -- starts it, waits (bounded) and offers the paths.
+    H.cmd('Aliasd stop')
+    require('aliasd.commands').forget()
+    _G.aliasd_test_grab = function()
+      _G.aliasd_test_cmdline = vim.fn.getcmdline()
+      return ''
+    end
+    local keys = vim.api.nvim_replace_termcodes(':Aliasd call GET /catalog/<Tab><C-\\>ev:lua.aliasd_test_grab()<CR><Esc>', true, false, true)
+    vim.v.errmsg = ''
+    vim.api.nvim_feedkeys(keys, 'tx', false)
+    H.eq(_G.aliasd_test_cmdline, 'Aliasd call GET /catalog/{id}', 'command line after <Tab>')
+    H.eq(vim.v.errmsg, '', 'v:errmsg after <Tab>')
     local pag = vim.fn.getcompletion('Aliasd paginate /l', 'cmdline')
-    H.eq(pag, { '/listings' }, 'complete paginated paths from "/l"')
+    H.ok(vim.tbl_contains(pag, '/listings') and not vim.tbl_contains(pag, '/listings/{id}'),
+      'complete paginated paths from "/l" (list endpoints only): ' .. table.concat(pag, ' '))
   end
 end)

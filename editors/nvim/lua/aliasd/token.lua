@@ -8,9 +8,17 @@ local M = {}
 
 local levels = vim.log.levels
 
+-- shown holds the daemon warnings already shown: the same warning (e.g.
+-- "tokens are stored in a plain file") comes with every token call.
+local shown = {}
+
 local function warnings(result)
   for _, w in ipairs(util.nn((util.nn(result) or {}).warnings) or {}) do
-    util.notify(tostring(w), levels.WARN)
+    w = tostring(w)
+    if not shown[w] then
+      shown[w] = true
+      util.notify(w, levels.WARN)
+    end
   end
 end
 

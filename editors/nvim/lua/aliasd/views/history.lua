@@ -407,7 +407,9 @@ function M.rerun(e, cb)
       return cb(err)
     end
     d = util.nn(d) or {}
-    local req = { method = method, path = e.path, query = util.query_map(util.nn(e.query)) }
+    -- no-cache: a re-run asks the API again (a fresh answer may still be
+    -- a 304 revalidation), it does not replay the cached answer.
+    local req = { method = method, path = e.path, query = util.query_map(util.nn(e.query)), cache = 'no-cache' }
     local body = util.nn((util.nn(d.request) or {}).body)
     if body and body ~= '' then
       local ok, decoded = pcall(vim.json.decode, body)
@@ -428,10 +430,10 @@ function M.yank(e)
     return nil
   end
   vim.fn.setreg('"', rid)
-  local regs = '"'
+  local regs = 'the unnamed register'
   if vim.fn.has('clipboard') == 1 then
     if pcall(vim.fn.setreg, '+', rid) then
-      regs = regs .. ' and +'
+      regs = 'the unnamed and + registers'
     end
   end
   util.notify(('yanked request ID %s into %s'):format(rid, regs))

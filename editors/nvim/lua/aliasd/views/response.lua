@@ -196,8 +196,11 @@ function M.paginate(req, cb)
     local buf = M.show(items, { title = title, winbar = winbar, info = info })
     local diag = diag_text(result.diagnostic, result.error)
     local summary = ('%s: %d items from %d pages%s'):format(params.path, #items, pages, truncated)
-    if diag then
-      util.notify(summary .. '; stopped at ' .. status_text(result.status) .. ': ' .. diag, levels.WARN)
+    local st = util.nn(result.status) or 0
+    if util.nn(result.error) or st == 0 or st >= 400 then
+      util.notify(('%s; stopped at %s: %s'):format(summary, status_text(st), diag or '?'), levels.WARN)
+    elseif diag then
+      util.notify(summary .. ': ' .. diag)
     else
       util.notify(summary)
     end
