@@ -128,12 +128,17 @@ local function last_stderr(n)
 end
 
 local function fail_start(reason)
+  local client = state.client
+  state.client = nil
+  -- The refused bridge is stopped on purpose: its exit is no crash, and
+  -- nothing it still sends matters.
+  state.generation = state.generation + 1
   state.phase = 'failed'
   log('start failed: ' .. reason)
   local err = { code = rpc.codes.closed, message = reason }
   fail_queue(err)
-  if state.client and state.client:is_running() then
-    state.client:stop(500)
+  if client and client:is_running() then
+    client:stop(500)
   end
   util.notify(reason, levels.ERROR)
 end
