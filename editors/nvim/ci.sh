@@ -36,13 +36,14 @@ mock_pid=""
 # ones the test recorded and the one whose pid file is in the test's
 # ALIASD_HOME/run (an idle daemon would exit by itself, later).
 end_daemons() {
-  local dir=$1 pid f
+  local dir=$1 pid pids f
   for f in "$dir/daemon.pids" "$dir"/home/run/aliasd-*.pid; do
-    [ -f "$f" ] || continue
-    while read -r pid; do
-      case $pid in '' | *[!0-9]*) continue ;; esac
+    # A daemon may remove its pid file at any moment: read it defensively.
+    pids=$(cat "$f" 2>/dev/null) || continue
+    for pid in $pids; do
+      case $pid in *[!0-9]*) continue ;; esac
       kill "$pid" 2>/dev/null || true
-    done <"$f"
+    done
   done
 }
 

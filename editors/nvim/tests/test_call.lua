@@ -63,6 +63,8 @@ H.run('call', function()
   H.eq(info.query, 'query=dunk', 'b:aliasd.query')
   H.ok(type(info.requestId) == 'string' and #info.requestId > 0, 'b:aliasd.requestId is set: ' .. tostring(info.requestId))
   H.contains(vim.api.nvim_buf_get_name(buf), info.requestId, 'buffer name')
+  H.ok(vim.b[buf].aliasd_winbar:match('^200 GET /api/v1/catalog · %d+ ms · cache miss · request%-id ' .. vim.pesc(info.requestId) .. '$'),
+    'b:aliasd_winbar: ' .. vim.b[buf].aliasd_winbar)
   H.ok(vim.api.nvim_buf_get_name(buf):match(' %d+ms '), 'buffer name shows the duration: ' .. vim.api.nvim_buf_get_name(buf))
   H.eq(vim.bo[buf].filetype, 'json', 'response filetype')
   H.eq(vim.bo[buf].buftype, 'nofile', 'response buftype')

@@ -23,13 +23,9 @@ local function find_window()
   return nil
 end
 
-local function winbar_escape(s)
-  return (tostring(s):gsub('%%', '%%%%'))
-end
-
 ---@class aliasd.ResponseMeta
 ---@field title string     short line: "200 GET /api/v1/catalog 12ms <request-id>"
----@field winbar string
+---@field winbar string  plain text for the winbar (Neovim 0.8+)
 ---@field info table       stored in b:aliasd
 
 --- Show decoded JSON in a new scratch buffer; returns the buffer.
@@ -56,6 +52,7 @@ function M.show(value, meta)
   vim.bo[buf].modifiable = false
   vim.api.nvim_buf_set_var(buf, 'aliasd_response', true)
   vim.api.nvim_buf_set_var(buf, 'aliasd', meta.info)
+  vim.api.nvim_buf_set_var(buf, 'aliasd_winbar', meta.winbar)
 
   local win = config.options.response.reuse_window and find_window() or nil
   if win then
@@ -65,7 +62,9 @@ function M.show(value, meta)
     win = util.open_buffer(buf, config.options.response.open)
   end
   if has_winbar then
-    vim.wo[win].winbar = meta.winbar
+    -- The winbar reads the shown buffer's variable, so it never goes stale
+    -- when the window later shows something else.
+    vim.wo[win].winbar = "%{get(b:, 'aliasd_winbar', '')}"
   end
   return buf
 end
@@ -137,8 +136,7 @@ function M.call(req, cb)
       historyId = util.nn(result.historyId) or '',
     }
     local title = ('%s %s %s %dms %s'):format(status, params.method, params.path, ms, rid)
-    local winbar = ('%%#Title#%s%%* %s %s · %d ms · cache %s · request-id %s'):format(
-      winbar_escape(status), params.method, winbar_escape(params.path), ms, winbar_escape(cache), winbar_escape(rid))
+    local winbar = ('%s %s %s · %d ms · cache %s · request-id %s'):format(status, params.method, params.path, ms, cache, rid)
     local body = util.nn(result.body)
     local buf = M.show(body == nil and vim.NIL or body, { title = title, winbar = winbar, info = info })
     local diag = diag_text(result.diagnostic, result.error)
@@ -191,8 +189,8 @@ function M.paginate(req, cb)
       status = util.nn(result.status) or 0,
     }
     local title = ('PAGINATE %s %d pages %d items%s'):format(params.path, pages, #items, truncated)
-    local winbar = ('%%#Title#%d pages%%* %s · %d items%s · last request-id %s'):format(
-      pages, winbar_escape(params.path), #items, truncated, winbar_escape(rids[#rids] or ''))
+    local winbar = ('%d pages %s · %d items%s · last request-id %s'):format(pages, params.path, #items, truncated,
+      rids[#rids] or '')
     local buf = M.show(items, { title = title, winbar = winbar, info = info })
     local diag = diag_text(result.diagnostic, result.error)
     local summary = ('%s: %d items from %d pages%s'):format(params.path, #items, pages, truncated)
