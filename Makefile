@@ -5,10 +5,10 @@
 #               real-keyring tests and the editor tests
 SHELL := /bin/bash
 GO ?= go
-FUZZTIME ?= 20s
+FUZZTIME ?= 15s
 BIN := $(CURDIR)/.build/aliasd
 
-.PHONY: all build demo test deps vet gotest fuzz
+.PHONY: all build demo test deps vet gotest keyring fuzz
 
 all: build
 
@@ -28,8 +28,15 @@ vet:
 gotest:
 	$(GO) test -race -timeout 20m ./...
 
+# The vault's keyring tests against a real Secret Service (a private D-Bus
+# session with an unlocked gnome-keyring).
+keyring:
+	sh tokens/testdata/run-keyring-tests.sh
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME) ./rpc
+	$(GO) test -run '^$$' -fuzz '^FuzzCanonicalKey$$' -fuzztime $(FUZZTIME) ./cache
+	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./internal/redact
 
-test: deps vet build gotest fuzz
+test: deps vet build gotest keyring fuzz
 	@echo "make test: all passed"

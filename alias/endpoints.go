@@ -150,7 +150,7 @@ var Endpoints = []*Endpoint{
 		Summary: "Recent sales, newest first",
 		Params: []Param{
 			q("catalog_id", TypeString, true, "catalog id"),
-			q("size", TypeDouble, false, "US size (required in practice: the catalog-wide mode answers 400)"),
+			q("size", TypeDouble, false, "US size; required in practice (without it the API answers 400)"),
 			{Name: "limit", In: InQuery, Type: TypeInt64, Max: 200, Description: "default 10; up to 200 with size and both conditions, else 10"},
 			qEnum("product_condition", false, ProductConditions, "product condition"),
 			qEnum("packaging_condition", false, PackagingConditions, "packaging condition"),

@@ -99,6 +99,8 @@ with its x-request-id and a diagnostic of what went wrong.`,
 		newCallCmd(stdio),
 		newTokenCmd(stdio),
 		newCacheCmd(stdio),
+		newHistoryCmd(stdio),
+		newDemoCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root
