@@ -227,7 +227,23 @@ end
 --- Run a test body; end Neovim with the verdict.
 function H.run(name, body)
   out('# ' .. name)
-  local ok, err = xpcall(body, function(e)
+  local globals = {}
+  for k in pairs(_G) do
+    globals[k] = true
+  end
+  local ok, err = xpcall(function()
+    body()
+    -- The plugin keeps its state in modules: a new global is a bug (a
+    -- missing "local"). Tests name theirs aliasd_test_*.
+    local leaked = {}
+    for k in pairs(_G) do
+      if not globals[k] and not tostring(k):find('^aliasd_test_') then
+        table.insert(leaked, tostring(k))
+      end
+    end
+    table.sort(leaked)
+    H.eq(leaked, {}, 'globals created while the test ran')
+  end, function(e)
     if getmetatable(e) == Failure then
       return e
     end

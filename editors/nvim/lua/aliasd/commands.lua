@@ -308,7 +308,7 @@ end
 local function params_for(method, path, lead, extra)
   local out = vim.deepcopy(extra)
   local ep = M.endpoint_for(method, path)
-  local key, value_lead = lead:match('^([^=]+)=(.*)$')
+  local key = lead:match('^([^=]+)=')
   if ep then
     for _, p in ipairs(util.nn(ep.params) or {}) do
       if p['in'] ~= 'path' then
@@ -331,7 +331,6 @@ local function params_for(method, path, lead, extra)
       table.insert(out, '--profile=' .. n)
     end
   end
-  local _ = value_lead
   return filter(out, lead)
 end
 
