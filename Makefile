@@ -8,7 +8,7 @@ GO ?= go
 FUZZTIME ?= 15s
 BIN := $(CURDIR)/.build/aliasd
 
-.PHONY: all build demo test deps vet gotest keyring fuzz
+.PHONY: all build demo test deps vet gotest keyring fuzz nvim
 
 all: build
 
@@ -38,5 +38,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCanonicalKey$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./internal/redact
 
-test: deps vet build gotest keyring fuzz
+# The Neovim plugin's headless tests in real Neovim against the built binary.
+nvim: build
+	ALIASD_BIN=$(BIN) editors/nvim/ci.sh
+
+test: deps vet build gotest keyring fuzz nvim
 	@echo "make test: all passed"
