@@ -45,7 +45,6 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v rg >/dev/null 2>&1 || need+=(ripgrep)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
-command -v unzip >/dev/null 2>&1 || need+=(unzip)
 if ((${#need[@]})); then
 	sudo=""
 	if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi

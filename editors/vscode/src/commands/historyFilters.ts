@@ -26,7 +26,7 @@ export async function filterStatus(s: Services): Promise<StatusClass | undefined
 export async function filterPath(s: Services): Promise<string | undefined | null> {
   const v = await vscode.window.showInputBox({
     title: 'aliasd: Filter History by Path',
-    prompt: 'Path or part of it, e.g. /api/v1/catalog (empty: no path filter)',
+    prompt: 'Path prefix, e.g. /catalog or /api/v1/listings (empty: no path filter)',
     value: s.history.filter.path ?? '',
   });
   if (v === undefined) return null;

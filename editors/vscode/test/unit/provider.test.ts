@@ -48,15 +48,24 @@ describe('HistoryProvider', () => {
 
   const filterCases: Array<[string, Parameters<HistoryProvider['setFilter']>[0], string[]]> = [
     ['status class', { errorsOnly: false, statusClass: '4xx' }, ['h-0002']],
-    ['path', { errorsOnly: false, path: '/nope' }, ['h-0002']],
-    ['errors only', { errorsOnly: true }, ['h-0002', 'h-5xx']],
+    ['path prefix without /api/v1', { errorsOnly: false, path: '/catalog/no' }, ['h-0002']],
+    ['path prefix with /api/v1', { errorsOnly: false, path: '/api/v1/catalog' }, ['h-0001', 'h-0002', 'h-5xx']],
+    ['path is a prefix, not a substring', { errorsOnly: false, path: '/nope' }, []],
+    ['errors only counts error diagnostics', { errorsOnly: true, path: '/test' }, ['h-diag']],
+    ['errors only', { errorsOnly: true }, ['h-0002', 'h-5xx', 'h-diag']],
   ];
   for (const [name, filter, wantIds] of filterCases) {
     test(`live filter: ${name}`, async () => {
       const rpc = new FakeRpc().on(Methods.historyList, { entries: [] });
       const p = new HistoryProvider({ rpc });
       await p.setFilter(filter);
-      for (const e of [entry(), notFoundEntry(), entry({ id: 'h-5xx', status: 502 })]) p.append(e);
+      for (const e of [
+        entry(),
+        notFoundEntry(),
+        entry({ id: 'h-5xx', status: 502 }),
+        entry({ id: 'h-diag', path: '/api/v1/test', diagnostic: { severity: 'error', title: 'Body not JSON', detail: 'x' } }),
+        entry({ id: 'h-warn', path: '/api/v1/test', diagnostic: { severity: 'warning', title: 'Stale', detail: 'x' } }),
+      ]) p.append(e);
       assert.deepEqual(p.shown.map((e) => e.id).sort(), [...wantIds].sort());
     });
   }
