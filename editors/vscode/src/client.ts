@@ -172,6 +172,16 @@ export class AliasdClient implements Rpc {
     this.setState('stopped');
   }
 
+  /**
+   * updateOptions changes how the next child is started (path, environment,
+   * trace, crash budget); restart() applies it to the running connection.
+   */
+  updateOptions(options: Partial<Pick<AliasdClientOptions, 'command' | 'args' | 'env' | 'cwd' | 'trace' | 'maxRestarts' | 'restartWindowMs'>>): void {
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== undefined) (this.opts as unknown as Record<string, unknown>)[k] = v;
+    }
+  }
+
   /** Stops and starts again with a fresh crash budget. */
   async restart(): Promise<InitializeResult> {
     await this.stop();

@@ -9,7 +9,7 @@ import { describeFilter, isEmpty } from './history/filter';
 import { HistoryProvider, entryFrom } from './history/provider';
 import { HistoryAppendedParams, Methods } from './protocol';
 import { Services } from './services';
-import { daemonEnv, readSettings } from './settings';
+import { daemonEnv, readSettings, Settings } from './settings';
 import { StatusBar } from './statusBar';
 
 let client: AliasdClient | undefined;
@@ -26,14 +26,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const settings = readSettings();
   const version = String(context.extension.packageJSON.version ?? '0.0.0');
   const c = new AliasdClient({
-    command: settings.path || 'aliasd',
-    env: daemonEnv(settings),
+    ...clientOptions(settings),
     cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
     clientInfo: { name: 'vscode', version: `${version} (VS Code ${vscode.version})` },
     logger: log,
-    trace: settings.trace,
-    maxRestarts: settings.maxRestarts,
-    restartWindowMs: settings.restartWindowSeconds * 1000,
   });
   client = c;
 
@@ -100,18 +96,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         e.affectsConfiguration('aliasd.trace') ||
         e.affectsConfiguration('aliasd.crashBudget')
       ) {
-        log.info('daemon settings changed; reload the window to apply them');
-        void vscode.window
-          .showInformationMessage('aliasd: reload the window to apply the changed daemon settings.', 'Reload Window')
-          .then((choice) => {
-            if (choice === 'Reload Window') void vscode.commands.executeCommand('workbench.action.reloadWindow');
-          });
+        const next = readSettings();
+        c.updateOptions(clientOptions(next));
+        log.info('daemon settings changed; restarting the connection');
+        c.restart().catch((err) => log.error(`restart failed: ${err instanceof Error ? err.message : String(err)}`));
       }
     }),
   );
 
   // Start in the background: activation must not wait for the daemon.
   c.start().catch((err) => log.error(`aliasd did not start: ${err instanceof Error ? err.message : String(err)}`));
+}
+
+/** clientOptions maps the settings onto the daemon client's options. */
+function clientOptions(s: Settings) {
+  return {
+    command: s.path || 'aliasd',
+    env: daemonEnv(s),
+    trace: s.trace,
+    maxRestarts: s.maxRestarts,
+    restartWindowMs: s.restartWindowSeconds * 1000,
+  };
 }
 
 export async function deactivate(): Promise<void> {

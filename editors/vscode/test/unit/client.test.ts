@@ -165,3 +165,13 @@ describe('AliasdClient', () => {
     assert.throws(() => new AliasdClient({ command: 'aliasd', clientInfo: { name: '' } }), /clientInfo.name is required/);
   });
 });
+
+describe('AliasdClient.updateOptions', () => {
+  test('the next start uses the new environment', async () => {
+    const h = harness({}, { STUB_PROTOCOL_VERSION: '1' });
+    await h.client.start();
+    h.client.updateOptions({ env: { STUB_PROTOCOL_VERSION: '7' } });
+    const r = await h.client.restart();
+    assert.equal(r.capabilities.experimental?.protocolVersion, 7);
+  });
+});
