@@ -193,15 +193,18 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Trace:  d.cfg.Trace,
 		Redact: d.redactFrame,
 	})
+	// The session is the connection's Value from the start: initialize,
+	// often the first message read, records the client name and the
+	// session's ALIASD_TOKEN in it.
+	sess := &session{}
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
 		Methods:       d.table,
 		Initialize:    d.initialize,
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage},
+		Value:         sess,
 	})
-	sess := &session{conn: c}
-	c.SetValue(sess)
 	d.mu.Lock()
 	d.sessions[c] = sess
 	d.mu.Unlock()
