@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,30 +48,11 @@ func TestTwoEditorsAndCLIShareOneDaemon(t *testing.T) {
 	vscode.init()
 	neovim.init()
 
-	// All three call at the same instant.
-	var (
-		wg    sync.WaitGroup
-		cli   testutil.Result
-		start = make(chan struct{})
-	)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		<-start
-		vscode.send(2, rpc.MethodRequest, rpc.RequestParams{Method: "GET", Path: "/catalog", Query: map[string]any{"query": "dunk"}})
-	}()
-	go func() {
-		defer wg.Done()
-		<-start
-		neovim.send(2, rpc.MethodRequest, rpc.RequestParams{Method: "GET", Path: "/catalog/dunk-low-black-white-dd1391-100"})
-	}()
-	go func() {
-		defer wg.Done()
-		<-start
-		cli = testutil.Run(t, env, "", "call", "GET", "/test")
-	}()
-	close(start)
-	wg.Wait()
+	// All three call at once: the editors' requests are written (which
+	// returns at once) and the CLI starts while the daemon serves them.
+	vscode.send(2, rpc.MethodRequest, rpc.RequestParams{Method: "GET", Path: "/catalog", Query: map[string]any{"query": "dunk"}})
+	neovim.send(2, rpc.MethodRequest, rpc.RequestParams{Method: "GET", Path: "/catalog/dunk-low-black-white-dd1391-100"})
+	cli := testutil.Run(t, env, "", "call", "GET", "/test")
 
 	var vres, nres rpc.RequestResult
 	vscode.result(2, &vres)
