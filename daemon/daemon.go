@@ -148,7 +148,9 @@ func (d *Daemon) configChanged(c config.Config, err error) {
 		msg += "; applied at the next daemon start: " + strings.Join(later, ", ")
 	}
 	d.logger.Info("config reloaded", "file", d.cfg.Paths.ConfigFile())
-	d.broadcastMessage(rpc.MessageInfo, msg)
+	for _, c := range d.sessionList() {
+		c.LogMessage(rpc.MessageInfo, msg)
+	}
 }
 
 // broadcastMessage sends window/showMessage to every session.
@@ -198,7 +200,7 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Initialize:    d.initialize,
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
-		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage},
+		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
 	})
 	sess := &session{conn: c}
 	c.SetValue(sess)
@@ -228,6 +230,7 @@ func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeP
 		d.setSessionToken(sess, d.cfg.EnvToken)
 	}
 	d.logger.Info("session initialized", "client", name)
+	go c.LogMessage(rpc.MessageInfo, fmt.Sprintf("aliasd %s (%s daemon, pid %d) serving %s", buildinfo.Version(), d.cfg.Mode, os.Getpid(), name))
 	d.mu.Lock()
 	warnings := append([]string(nil), d.warnings...)
 	d.mu.Unlock()

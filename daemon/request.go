@@ -286,10 +286,12 @@ func (d *Daemon) paginate(ctx context.Context, p *rpc.PaginateParams) (*rpc.Pagi
 		},
 		OnPage: func(pp alias.PageProgress) {
 			v := rpc.ProgressValue{Kind: "report", Message: fmt.Sprintf("page %d · %d items", pp.Page, pp.Items)}
-			if pp.MaxPages > 0 {
-				pct := pp.Page * 100 / pp.MaxPages
-				if !pp.HasMore {
-					pct = 100
+			// A percentage only when the caller bounded the walk; the
+			// default page cap says nothing about how far along it is.
+			if p.MaxPages > 0 || !pp.HasMore {
+				pct := 100
+				if pp.HasMore {
+					pct = pp.Page * 100 / p.MaxPages
 				}
 				v.Percentage = &pct
 			}
