@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aliasd/aliasd/rpc"
+	"github.com/aliasd/aliasd/store"
 )
 
 // The damaged-file matrix at the daemon level: each damaged aliasd.db ends
@@ -196,4 +199,37 @@ func containsSub(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+func TestSecondDaemonOnSameDataGetsClearError(t *testing.T) {
+	e, s := newSession(t, envOptions{})
+	wantCache(t, "first daemon's request", s.request(t, params(e.example("GetCatalogItem"))), rpc.CacheMiss)
+
+	type result struct {
+		d   *Daemon
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := New(Config{Paths: e.paths, Env: e.d.cfg.Env, Keyring: e.keyring})
+		done <- result{d, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(waitLong):
+		t.Fatalf("second New on the same data dir still waiting after %v, want a clear error", waitLong)
+	}
+	if r.err == nil {
+		r.d.Close()
+		t.Fatal("second New on the same data dir = a daemon, want an error")
+	}
+	if !errors.Is(r.err, store.ErrLocked) || !strings.Contains(r.err.Error(), "in use") {
+		t.Errorf("second New = %v, want store.ErrLocked saying the file is in use", r.err)
+	}
+	if m := corruptFiles(t, e.paths.DBFile()); len(m) != 0 {
+		t.Errorf("quarantined files = %q, want none (a locked file is not damage)", m)
+	}
+	// The first daemon is unaffected.
+	wantCache(t, "first daemon after the refused second", s.request(t, params(e.example("GetCatalogItem"))), rpc.CacheHit)
 }
