@@ -1,14 +1,15 @@
 # The two commands a newcomer needs:
 #   make demo   the offline quickstart (aliasd demo on the embedded mock)
 #   make test   every test: installs missing test dependencies, then runs
-#               go vet, the Go tests with -race, a bounded fuzz run, the
-#               real-keyring tests and the editor tests
+#               go vet, the Go tests with -race, the real-keyring tests, a
+#               bounded fuzz run, and the Neovim and VS Code tests in real
+#               editors
 SHELL := /bin/bash
 GO ?= go
 FUZZTIME ?= 15s
 BIN := $(CURDIR)/.build/aliasd
 
-.PHONY: all build demo test deps vet gotest keyring fuzz
+.PHONY: all build demo test deps vet gotest keyring fuzz nvim vscode
 
 all: build
 
@@ -38,5 +39,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCanonicalKey$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./internal/redact
 
-test: deps vet build gotest keyring fuzz
+# The Neovim plugin's headless tests in real Neovim against the built binary.
+nvim: build
+	ALIASD_BIN=$(BIN) editors/nvim/ci.sh
+
+# The VS Code extension: npm ci, build, unit tests, the .vsix, and its
+# end-to-end test in a real VS Code (code-server 4.100.3, headless Chromium).
+vscode: build
+	ALIASD_BIN=$(BIN) editors/vscode/ci.sh
+
+test: deps vet build gotest keyring fuzz nvim vscode
 	@echo "make test: all passed"

@@ -218,7 +218,7 @@ func diagUnauthorized(r *Response, _ []string) rpc.Diagnostic {
 	return httpDiag(DiagUnauthorized, rpc.SeverityError,
 		"Token rejected: revoked, or not a personal access token",
 		"The API did not accept the token of "+profileOf(r)+"."+apiSays(r),
-		"A bearer from the seller web login is refused. Create a personal access token in the alias token manager, add it with `aliasd token add NAME` and check it with `aliasd token verify`.")
+		"A session token from the seller web login is refused. Create a personal access token in the alias token manager, add it with `aliasd token add NAME` and check it with `aliasd token verify`.")
 }
 
 func diagBusiness(r *Response, _ []string) rpc.Diagnostic {

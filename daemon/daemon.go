@@ -279,10 +279,17 @@ func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, er
 		Governors:       d.client.Governors(),
 		Warnings:        append(warnings, d.vault.Warnings()...),
 	}
-	if cred, err := d.Credential(ctx, sess.profile("")); err == nil {
-		st.Profile, st.Fingerprint = cred.Profile, cred.Fingerprint
-		if cred.Storage == rpc.StorageEnv {
-			st.TokenStorage = rpc.StorageEnv
+	// The profile in effect, without touching any secret store: the
+	// session's ALIASD_TOKEN, else the vault's active profile.
+	if sess.envProfile != "" {
+		if cred, err := d.Credential(ctx, sess.envProfile); err == nil {
+			st.Profile, st.Fingerprint, st.TokenStorage = cred.Profile, cred.Fingerprint, rpc.StorageEnv
+		}
+	} else if infos, err := d.vault.List(ctx); err == nil {
+		for _, i := range infos {
+			if i.Active {
+				st.Profile, st.Fingerprint = i.Name, i.Fingerprint
+			}
 		}
 	}
 	return st, nil

@@ -27,6 +27,7 @@ func (d *Daemon) open(conf config.Config) error {
 		Keyring:        d.cfg.Keyring,
 		Redactor:       d.redactor,
 		Logger:         d.logger,
+		RecheckAfter:   500 * time.Millisecond,
 	})
 	if err != nil {
 		return fmt.Errorf("opening the token vault: %w", err)

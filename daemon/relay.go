@@ -144,6 +144,12 @@ func (r *relay) run(ctx context.Context) int {
 			r.mu.Unlock()
 		}
 		up, err := r.upstream(ctx, method)
+		if err == nil && method == rpc.MethodExit {
+			// The daemon closes the session after exit: expected, not a crash.
+			r.mu.Lock()
+			up.editorDone = true
+			r.mu.Unlock()
+		}
 		if err != nil {
 			r.logger.Error("relay: no daemon", "err", err)
 			if isRequest {
@@ -244,8 +250,10 @@ func (r *relay) readUpstream(up *upstream) {
 			}
 			return
 		}
-		var p peek
-		json.Unmarshal(body, &p)
+		p, ok := peekReply(body)
+		if !ok {
+			json.Unmarshal(body, &p)
+		}
 		id := string(bytes.TrimSpace(p.ID))
 		if p.Method == nil && id != "" {
 			if up.replay != nil && id == up.replayID {
@@ -377,4 +385,45 @@ func withEnvToken(body []byte, tok string) []byte {
 		return body
 	}
 	return out
+}
+
+// replyPrefix starts every reply the daemon writes (see rpc.Conn.reply).
+var replyPrefix = []byte(`{"jsonrpc":"2.0","id":`)
+
+// peekReply reads the id of a daemon reply without decoding its result,
+// which can be large: the daemon writes replies as
+// {"jsonrpc":"2.0","id":ID,"result":…} or …,"error":…}. ok is false for any
+// other shape; the caller then decodes the message fully.
+func peekReply(body []byte) (peek, bool) {
+	if !bytes.HasPrefix(body, replyPrefix) {
+		return peek{}, false
+	}
+	rest := body[len(replyPrefix):]
+	end := 0
+	switch {
+	case len(rest) > 0 && rest[0] == '"':
+		end = 1
+		for end < len(rest) && rest[end] != '"' {
+			if rest[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		end++ // the closing quote
+	default:
+		for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+			end++
+		}
+	}
+	if end == 0 || end > len(rest) {
+		return peek{}, false
+	}
+	id, after := rest[:end], rest[end:]
+	switch {
+	case bytes.HasPrefix(after, []byte(`,"result":`)):
+		return peek{ID: id}, true
+	case bytes.HasPrefix(after, []byte(`,"error":`)):
+		return peek{ID: id, Error: json.RawMessage("{}")}, true
+	}
+	return peek{}, false
 }

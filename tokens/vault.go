@@ -45,6 +45,13 @@ type Config struct {
 	Redactor *redact.Redactor
 	// Logger gets events with fingerprints only. Default: discard.
 	Logger *slog.Logger
+	// RecheckAfter lets reads trust the files they last read for this long
+	// before looking at them again. The daemon, their only writer (its own
+	// writes update what it knows at once), sets it so that hot paths such
+	// as alias/status do not stat two files per call; edits by another
+	// process then show after at most this delay. Default 0: every read
+	// looks.
+	RecheckAfter time.Duration
 }
 
 // Info describes a profile without its secret.
@@ -82,6 +89,7 @@ type Vault struct {
 	envWarnings                []string
 	red                        *redact.Redactor
 	log                        *slog.Logger
+	recheckAfter               time.Duration
 
 	writeMu sync.Mutex // serialises Add, Use and Remove (held across backend calls)
 
@@ -93,6 +101,7 @@ type Vault struct {
 	cache        map[string]string // profile -> secret read from kr
 	registered   map[string]bool   // secrets given to red
 	keyringErr   error             // last keyring failure in auto mode; nil after a success
+	checkedAt    time.Time         // when refreshLocked last looked at the files
 }
 
 // Open opens the vault in cfg.Dir, creating the directory if needed,
@@ -103,16 +112,17 @@ func Open(cfg Config) (*Vault, error) {
 		return nil, errors.New("opening token vault: Config.Dir is required")
 	}
 	v := &Vault{
-		dir:        cfg.Dir,
-		statePath:  filepath.Join(cfg.Dir, StateFile),
-		secretPath: filepath.Join(cfg.Dir, SecretFile),
-		mode:       cfg.Storage,
-		krStorage:  StorageKeyring,
-		red:        cfg.Redactor,
-		cache:      make(map[string]string),
-		registered: make(map[string]bool),
-		secrets:    make(map[string]string),
-		state:      stateFile{Version: fileVersion, Profiles: map[string]profileMeta{}},
+		dir:          cfg.Dir,
+		statePath:    filepath.Join(cfg.Dir, StateFile),
+		secretPath:   filepath.Join(cfg.Dir, SecretFile),
+		mode:         cfg.Storage,
+		krStorage:    StorageKeyring,
+		red:          cfg.Redactor,
+		cache:        make(map[string]string),
+		registered:   make(map[string]bool),
+		recheckAfter: cfg.RecheckAfter,
+		secrets:      make(map[string]string),
+		state:        stateFile{Version: fileVersion, Profiles: map[string]profileMeta{}},
 	}
 	if v.mode == "" {
 		v.mode = StorageAuto
@@ -202,6 +212,10 @@ func (v *Vault) register(secret string) {
 // refreshLocked re-reads tokens.json and tokens.secret.json when they
 // changed on disk since last read.
 func (v *Vault) refreshLocked() error {
+	now := time.Now()
+	if v.recheckAfter > 0 && !v.checkedAt.IsZero() && now.Sub(v.checkedAt) < v.recheckAfter {
+		return nil
+	}
 	st, err := statFile(v.statePath)
 	if err != nil {
 		return err
@@ -260,6 +274,7 @@ func (v *Vault) refreshLocked() error {
 		}
 		v.secrets, v.secretsStamp = sf.Tokens, st
 	}
+	v.checkedAt = now
 	return nil
 }
 

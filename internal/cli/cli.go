@@ -101,6 +101,7 @@ with its x-request-id and a diagnostic of what went wrong.`,
 		newCacheCmd(stdio),
 		newHistoryCmd(stdio),
 		newDemoCmd(stdio),
+		newStopCmd(stdio),
 		newVersionCmd(stdio),
 	)
 	return root

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,6 +50,15 @@ func connect(ctx context.Context, stdio IO) (*session, error) {
 	if _, err := s.c.InitializeWith(ctx, params); err != nil {
 		s.c.Close()
 		return nil, withCode(ExitError, fmt.Errorf("initializing the session: %w", err))
+	}
+	// The shared daemon has one base URL: the environment of whoever
+	// started it. Say so rather than call the wrong API.
+	if want := strings.TrimRight(stdio.Getenv("ALIASD_BASE_URL"), "/"); want != "" {
+		var st rpc.StatusResult
+		if err := s.c.Call(ctx, rpc.MethodStatus, nil, &st); err == nil && strings.TrimRight(st.BaseURL, "/") != want {
+			s.close()
+			return nil, withCode(ExitError, fmt.Errorf("the running aliasd daemon (pid %d) calls %s, not ALIASD_BASE_URL=%s: stop it with `aliasd stop` (editors reconnect on their own) or unset ALIASD_BASE_URL", st.PID, st.BaseURL, want))
+		}
 	}
 	return s, nil
 }

@@ -332,7 +332,8 @@ func bearerValue(s string, j int) (span, bool) {
 	for e < len(s) && !isTokenEnd(s[e]) {
 		e++
 	}
-	if e == k || strings.HasPrefix(s[k:], Marker) || isWord(s[k:e]) {
+	// Prose ends sentences: "… this bearer token." is a word, not a secret.
+	if e == k || strings.HasPrefix(s[k:], Marker) || isWord(strings.TrimRight(s[k:e], ".,;:!?")) {
 		return span{}, false
 	}
 	return span{k, e}, true

@@ -321,3 +321,21 @@ func BenchmarkString(b *testing.B) {
 		}
 	})
 }
+
+// TestProseLeftAlone: diagnostics and help text talk about bearer tokens;
+// the Bearer rule must not eat their words.
+func TestProseLeftAlone(t *testing.T) {
+	r := New()
+	for _, s := range []string{
+		"A session token from the seller web login is refused.",
+		"The API answered 401 for this bearer token.",
+		"Send a bearer token, then retry.",
+	} {
+		if got := r.String(s); got != s {
+			t.Errorf("String(%q) = %q, want it unchanged", s, got)
+		}
+	}
+	if got := r.String("Authorization: Bearer abcdefghijklmnop123."); strings.Contains(got, "abcdefghijklmnop123") {
+		t.Errorf("a credential ending a sentence survived: %q", got)
+	}
+}
