@@ -195,9 +195,16 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Trace:  d.cfg.Trace,
 		Redact: d.redactor.String,
 	})
+	// rpc.Serve reads before it returns: initialize waits until the
+	// session is attached, or it would act on a throwaway one (and its
+	// ALIASD_TOKEN would be lost).
+	ready := make(chan struct{})
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
-		Methods:       d.table,
-		Initialize:    d.initialize,
+		Methods: d.table,
+		Initialize: func(ctx context.Context, c *rpc.Conn, p *rpc.InitializeParams) (rpc.ServerInfo, error) {
+			<-ready
+			return d.initialize(ctx, c, p)
+		},
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
@@ -207,6 +214,7 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 	d.mu.Lock()
 	d.sessions[c] = sess
 	d.mu.Unlock()
+	close(ready)
 	code := c.Wait()
 	d.mu.Lock()
 	delete(d.sessions, c)
