@@ -183,6 +183,14 @@ func BenchmarkCacheHitVsDirectGET(b *testing.B) {
 		t1 := time.Now()
 		cb.request(b, rpc.CacheHit)
 		t2 := time.Now()
+		gets = append(gets, t1.Sub(t0))
+		hits = append(hits, t2.Sub(t1))
+	}
+	b.StopTimer()
+	// The breakdown runs in its own loop: a synchronous history append
+	// (an fsync) beside the timed calls would slow them down.
+	for i := 0; i < min(n, 200); i++ {
+		t2 := time.Now()
 		cb.rpc.call(rpc.MethodStatus, nil, &st)
 		t3 := time.Now()
 		if res, err := cb.d.cache.Do(ctx, creq, noFetch); err != nil || res.Provenance != rpc.CacheHit {
@@ -193,13 +201,10 @@ func BenchmarkCacheHitVsDirectGET(b *testing.B) {
 			b.Fatal(err)
 		}
 		t5 := time.Now()
-		gets = append(gets, t1.Sub(t0))
-		hits = append(hits, t2.Sub(t1))
 		stats = append(stats, t3.Sub(t2))
 		lookups = append(lookups, t4.Sub(t3))
 		appends = append(appends, t5.Sub(t4))
 	}
-	b.StopTimer()
 	mh, mg := median(hits), median(gets)
 	b.ReportMetric(float64(mh.Nanoseconds()), "hit-median-ns")
 	b.ReportMetric(float64(mg.Nanoseconds()), "get-median-ns")
