@@ -250,6 +250,22 @@ var (
 	bearerRe = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;\\]+`)
 )
 
+// isProseWord reports a short run of lower-case letters, perhaps ending a
+// sentence: a word after "bearer", not a credential (the same rule as
+// internal/redact; registered tokens are always removed by Config.Redact).
+func isProseWord(v string) bool {
+	v = strings.TrimRight(v, ".!?:")
+	if v == "" || len(v) > 12 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 'a' || v[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
 // baselineRedact masks PAT-shaped strings and bearer credentials, whatever
 // Config.Redact does.
 func baselineRedact(s string) string {
@@ -262,6 +278,9 @@ func baselineRedact(s string) string {
 				return m
 			}
 			sub := bearerRe.FindStringSubmatch(m)
+			if isProseWord(m[len(sub[1]):]) {
+				return m // "missing bearer token": prose, not a credential
+			}
 			return sub[1] + "[REDACTED]"
 		})
 	}

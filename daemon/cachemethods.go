@@ -2,6 +2,9 @@ package daemon
 
 import (
 	"context"
+	"errors"
+
+	"github.com/aliasd/aliasd/cache"
 
 	"github.com/aliasd/aliasd/alias"
 	"github.com/aliasd/aliasd/rpc"
@@ -14,7 +17,7 @@ func (d *Daemon) cacheStats(ctx context.Context, p *rpc.CacheParams) (*rpc.Cache
 	}
 	st, err := d.cache.Stats(prefix)
 	if err != nil {
-		return nil, err
+		return nil, cachePrefixError(err)
 	}
 	if size, err := d.store.FileSize(); err == nil {
 		st.FileBytes = size
@@ -29,7 +32,15 @@ func (d *Daemon) cacheClear(ctx context.Context, p *rpc.CacheParams) (*rpc.Remov
 	}
 	n, err := d.cache.Clear(prefix)
 	if err != nil {
-		return nil, err
+		return nil, cachePrefixError(err)
 	}
 	return &rpc.RemovedResult{Removed: n}, nil
+}
+
+// cachePrefixError names pathPrefix when the cache refuses it.
+func cachePrefixError(err error) error {
+	if errors.Is(err, cache.ErrBadKey) {
+		return rpc.InvalidParam("pathPrefix", "%v", err)
+	}
+	return err
 }

@@ -148,7 +148,9 @@ func (d *Daemon) configChanged(c config.Config, err error) {
 		msg += "; applied at the next daemon start: " + strings.Join(later, ", ")
 	}
 	d.logger.Info("config reloaded", "file", d.cfg.Paths.ConfigFile())
-	d.broadcastMessage(rpc.MessageInfo, msg)
+	for _, c := range d.sessionList() {
+		c.LogMessage(rpc.MessageInfo, msg)
+	}
 }
 
 // broadcastMessage sends window/showMessage to every session.
@@ -193,21 +195,26 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Trace:  d.cfg.Trace,
 		Redact: d.redactFrame,
 	})
-	// The session is the connection's Value from the start: initialize,
-	// often the first message read, records the client name and the
-	// session's ALIASD_TOKEN in it.
-	sess := &session{}
+	// rpc.Serve reads before it returns: initialize waits until the
+	// session is attached, or it would act on a throwaway one (and its
+	// ALIASD_TOKEN would be lost).
+	ready := make(chan struct{})
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
-		Methods:       d.table,
-		Initialize:    d.initialize,
+		Methods: d.table,
+		Initialize: func(ctx context.Context, c *rpc.Conn, p *rpc.InitializeParams) (rpc.ServerInfo, error) {
+			<-ready
+			return d.initialize(ctx, c, p)
+		},
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
-		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage},
-		Value:         sess,
+		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
 	})
+	sess := &session{conn: c}
+	c.SetValue(sess)
 	d.mu.Lock()
 	d.sessions[c] = sess
 	d.mu.Unlock()
+	close(ready)
 	code := c.Wait()
 	d.mu.Lock()
 	delete(d.sessions, c)
@@ -231,6 +238,7 @@ func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeP
 		d.setSessionToken(sess, d.cfg.EnvToken)
 	}
 	d.logger.Info("session initialized", "client", name)
+	go c.LogMessage(rpc.MessageInfo, fmt.Sprintf("aliasd %s (%s daemon, pid %d) serving %s", buildinfo.Version(), d.cfg.Mode, os.Getpid(), name))
 	d.mu.Lock()
 	warnings := append([]string(nil), d.warnings...)
 	d.mu.Unlock()

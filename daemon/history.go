@@ -11,11 +11,10 @@ import (
 	"github.com/aliasd/aliasd/rpc"
 )
 
-// record appends one call to the history; it returns after the entry is
-// committed, so an answered call is a durable one.
-func (d *Daemon) record(ctx context.Context, c call, fullPath string, cred alias.Credential, start time.Time, out *outcome) (rpc.HistoryEntry, error) {
+// detail builds the history entry of a finished call.
+func (d *Daemon) detail(c call, fullPath string, cred alias.Credential, start time.Time, out *outcome) *rpc.HistoryDetail {
 	r, w := &out.result, out.wire
-	det := &rpc.HistoryDetail{
+	return &rpc.HistoryDetail{
 		HistoryEntry: rpc.HistoryEntry{
 			Time:         start.UTC(),
 			Method:       c.method,
@@ -38,6 +37,11 @@ func (d *Daemon) record(ctx context.Context, c call, fullPath string, cred alias
 		Request:  rpc.HTTPMessage{Headers: alias.FlattenHeader(w.RequestHeader), Body: string(c.body), Size: int64(len(c.body))},
 		Response: rpc.HTTPMessage{Headers: alias.FlattenHeader(w.Header), Body: string(w.Body), Size: int64(len(w.Body)), Truncated: w.Truncated},
 	}
+}
+
+// record appends one call to the history; it returns after the entry is
+// committed, so an answered call is a durable one.
+func (d *Daemon) record(ctx context.Context, det *rpc.HistoryDetail) (rpc.HistoryEntry, error) {
 	// Appending must finish even when the caller gave up: the call happened.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -63,7 +67,16 @@ func historyError(err error) error {
 	return err
 }
 
+// flushHistory lets a reader see every entry whose id was already handed
+// out (answers from the cache are recorded without waiting).
+func (d *Daemon) flushHistory(ctx context.Context) {
+	if err := d.history.Flush(ctx); err != nil {
+		d.logger.Debug("history flush", "err", err)
+	}
+}
+
 func (d *Daemon) historyList(ctx context.Context, p *rpc.HistoryListParams) (*rpc.HistoryListResult, error) {
+	d.flushHistory(ctx)
 	res, err := d.history.List(*p)
 	if err != nil {
 		return nil, historyError(err)
@@ -75,6 +88,7 @@ func (d *Daemon) historyList(ctx context.Context, p *rpc.HistoryListParams) (*rp
 }
 
 func (d *Daemon) historyGet(ctx context.Context, p *rpc.HistoryGetParams) (*rpc.HistoryDetail, error) {
+	d.flushHistory(ctx)
 	var det *rpc.HistoryDetail
 	var err error
 	switch {
@@ -90,6 +104,7 @@ func (d *Daemon) historyGet(ctx context.Context, p *rpc.HistoryGetParams) (*rpc.
 }
 
 func (d *Daemon) historyExport(ctx context.Context, p *rpc.HistoryExportParams) (*rpc.HistoryExportResult, error) {
+	d.flushHistory(ctx)
 	var buf bytes.Buffer
 	n, err := d.history.Export(&buf, p.Format, p.HistoryListParams)
 	if err != nil {
@@ -101,6 +116,7 @@ func (d *Daemon) historyExport(ctx context.Context, p *rpc.HistoryExportParams) 
 }
 
 func (d *Daemon) historyClear(ctx context.Context, _ *struct{}) (*rpc.RemovedResult, error) {
+	d.flushHistory(ctx)
 	n, err := d.history.Clear()
 	if err != nil {
 		return nil, err

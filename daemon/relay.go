@@ -59,6 +59,9 @@ type upstream struct {
 	// editorDone is set when the editor's input ended: the daemon closing
 	// its side afterwards is the normal end, not a crash.
 	editorDone bool
+	// established is set once the daemon answered on this connection;
+	// before that a closed connection is a failed attempt, not a crash.
+	established bool
 }
 
 // peek is what the relay reads of each message.
@@ -157,6 +160,7 @@ func (r *relay) run(ctx context.Context) int {
 			}
 			continue
 		}
+		r.logger.Debug("relay: forwarding", "id", id, "method", method)
 		if err := up.write(body); err != nil {
 			r.logger.Warn("relay: writing to the daemon failed", "err", err)
 			r.daemonLost(up)
@@ -179,49 +183,85 @@ func (r *relay) run(ctx context.Context) int {
 func (r *relay) upstream(ctx context.Context, method string) (*upstream, error) {
 	r.mu.Lock()
 	up := r.up
-	replay := r.initParams != nil && method != rpc.MethodInitialize
-	initialized := r.initialized
-	params := r.initParams
 	r.mu.Unlock()
 	if up != nil {
 		return up, nil
 	}
+	// Right after a daemon is killed its listening socket can still take a
+	// connection for a moment before the kernel closes it: a connection
+	// counts only once the daemon answers on it, so retry a few times.
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+		}
+		if up, err = r.connect(ctx, method); err == nil {
+			return up, nil
+		}
+		r.logger.Debug("relay: connection attempt failed", "attempt", attempt+1, "err", err)
+	}
+	return nil, err
+}
+
+// connect dials the daemon and, for a session that already initialized,
+// replays its initialize. The upstream is installed only when it works.
+func (r *relay) connect(ctx context.Context, method string) (*upstream, error) {
+	r.mu.Lock()
+	replay := r.initParams != nil && method != rpc.MethodInitialize
+	initialized := r.initialized
+	params := r.initParams
+	r.generation++
+	gen := r.generation
+	r.mu.Unlock()
 	conn, err := r.cfg.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	up = &upstream{conn: conn, done: make(chan struct{})}
+	up := &upstream{conn: conn, done: make(chan struct{})}
+	if !replay {
+		up.established = true
+		r.install(up)
+		go r.readUpstream(up)
+		return up, nil
+	}
+	up.replayID = fmt.Sprintf(`"aliasd-relay-replay-%d"`, gen)
+	up.replay = make(chan struct{})
+	go r.readUpstream(up)
+	if params == nil {
+		params = json.RawMessage("{}")
+	}
+	msg := fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"initialize","params":%s}`, up.replayID, params)
+	if err := up.write([]byte(msg)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	select {
+	case <-up.replay:
+	case <-up.done:
+		return nil, errors.New("the new daemon closed the connection during initialize")
+	case <-time.After(15 * time.Second):
+		conn.Close()
+		return nil, errors.New("the new daemon did not answer initialize")
+	}
+	if initialized {
+		up.write([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+	}
 	r.mu.Lock()
-	r.generation++
-	gen := r.generation
+	up.established = true
+	r.mu.Unlock()
+	r.install(up)
+	r.logger.Info("relay: reconnected to a new daemon and replayed initialize")
+	return up, nil
+}
+
+func (r *relay) install(up *upstream) {
+	r.mu.Lock()
 	r.up = up
 	r.mu.Unlock()
-	if replay {
-		up.replayID = fmt.Sprintf(`"aliasd-relay-replay-%d"`, gen)
-		up.replay = make(chan struct{})
-	}
-	go r.readUpstream(up)
-	if replay {
-		if params == nil {
-			params = json.RawMessage("{}")
-		}
-		msg := fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"initialize","params":%s}`, up.replayID, params)
-		if err := up.write([]byte(msg)); err != nil {
-			return nil, err
-		}
-		select {
-		case <-up.replay:
-		case <-up.done:
-			return nil, errors.New("the new daemon closed the connection during initialize")
-		case <-time.After(15 * time.Second):
-			return nil, errors.New("the new daemon did not answer initialize")
-		}
-		if initialized {
-			up.write([]byte(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
-		}
-		r.logger.Info("relay: reconnected to a new daemon and replayed initialize")
-	}
-	return up, nil
 }
 
 func (u *upstream) write(body []byte) error {
@@ -243,7 +283,7 @@ func (r *relay) readUpstream(up *upstream) {
 				continue
 			}
 			r.mu.Lock()
-			normal := up.editorDone
+			normal := up.editorDone || !up.established
 			r.mu.Unlock()
 			if !normal {
 				r.daemonLost(up)
@@ -291,11 +331,12 @@ func (r *relay) daemonLost(up *upstream) {
 	}
 	r.writeNotification(rpc.MethodShowMessage, rpc.MessageParams{
 		Type:    rpc.MessageWarning,
-		Message: "aliasd: the daemon stopped unexpectedly; a new one starts with your next request",
+		Message: "aliasd: the daemon stopped (stopped or crashed); a new one starts with your next request",
 	})
 }
 
 func (r *relay) answerPending(id, msg string) {
+	r.logger.Debug("relay: answering for the daemon", "id", id, "msg", msg)
 	r.mu.Lock()
 	delete(r.pending, id)
 	r.mu.Unlock()

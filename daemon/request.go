@@ -31,6 +31,9 @@ type call struct {
 type outcome struct {
 	result rpc.RequestResult
 	wire   *alias.Response
+	// reachedAPI: an HTTP request went out for this answer (not a pure
+	// cache answer).
+	reachedAPI bool
 }
 
 // do runs the request path: cache (hit? done) → API client (token,
@@ -91,7 +94,26 @@ func (d *Daemon) do(ctx context.Context, c call) (*outcome, error) {
 		}
 	}
 
-	entry, err := d.record(ctx, c, fullPath, cred, start, out)
+	det := d.detail(c, fullPath, cred, start, out)
+	if !out.reachedAPI {
+		// An answer from the cache made no API call; the request ID it
+		// carries belongs to the call that filled the cache, whose entry
+		// is already durable. Record it without making the caller wait
+		// for an fsync; the notification follows the commit.
+		entry, err := d.history.AppendAsync(det, func(entry rpc.HistoryEntry, err error) {
+			if err != nil {
+				d.logger.Error("history append failed", "err", err)
+				return
+			}
+			d.broadcast(rpc.NotifyHistoryAppended, rpc.HistoryAppendedParams{Entry: entry})
+		})
+		if err != nil {
+			d.logger.Error("history append failed", "err", err)
+		}
+		out.result.HistoryID = entry.ID
+		return out, nil
+	}
+	entry, err := d.record(ctx, det)
 	if err != nil {
 		// The call happened; losing its record is reported, not hidden.
 		d.logger.Error("history append failed", "err", err)
@@ -131,6 +153,7 @@ func (d *Daemon) shape(c call, fullPath string, cred alias.Credential, res *cach
 	}
 	rr := wire.RequestResult()
 	rr.Cache = res.Provenance
+	reached := fetched != nil || upstream != nil
 	rr.AgeSeconds = int64(res.Age / time.Second)
 	if res.Provenance == rpc.CacheStale {
 		reason := res.Stale
@@ -142,7 +165,7 @@ func (d *Daemon) shape(c call, fullPath string, cred alias.Credential, res *cach
 	if res.Provenance == rpc.CacheHit || res.Provenance == rpc.CacheStale {
 		rr.Attempts = wire.Attempts
 	}
-	return &outcome{result: rr, wire: wire}
+	return &outcome{result: rr, wire: wire, reachedAPI: reached}
 }
 
 // fromEntry builds a wire view of a cached answer.
@@ -286,10 +309,12 @@ func (d *Daemon) paginate(ctx context.Context, p *rpc.PaginateParams) (*rpc.Pagi
 		},
 		OnPage: func(pp alias.PageProgress) {
 			v := rpc.ProgressValue{Kind: "report", Message: fmt.Sprintf("page %d · %d items", pp.Page, pp.Items)}
-			if pp.MaxPages > 0 {
-				pct := pp.Page * 100 / pp.MaxPages
-				if !pp.HasMore {
-					pct = 100
+			// A percentage only when the caller bounded the walk; the
+			// default page cap says nothing about how far along it is.
+			if p.MaxPages > 0 || !pp.HasMore {
+				pct := 100
+				if pp.HasMore {
+					pct = pp.Page * 100 / p.MaxPages
 				}
 				v.Percentage = &pct
 			}

@@ -16,6 +16,8 @@ import (
 
 // session is one connection's state.
 type session struct {
+	conn *rpc.Conn
+
 	mu     sync.Mutex // guards client
 	client string     // clientInfo.name from initialize
 	// envProfile names this session's ALIASD_TOKEN in Daemon.envTokens;

@@ -14,8 +14,11 @@ func tokenError(err error) error {
 	var ie *tokens.InvalidError
 	if errors.As(err, &ie) {
 		field := ie.Field
-		if field == "secret" {
+		switch field {
+		case "secret":
 			field = "token"
+		case "profile name":
+			field = "name"
 		}
 		return rpc.InvalidParam(field, "%s", ie.Reason)
 	}

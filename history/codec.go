@@ -136,6 +136,7 @@ func encodeSummary(e *rpc.HistoryEntry) []byte {
 		enc.str(g.Title)
 		enc.str(g.Detail)
 		enc.str(g.Hint)
+		enc.str(g.Class) // last: summaries written before it decode without it
 	}
 	return enc.b
 }
@@ -171,6 +172,9 @@ func decodeSummary(b []byte, e *rpc.HistoryEntry) error {
 	}
 	if d.bool() {
 		e.Diagnostic = &rpc.Diagnostic{Severity: d.str(), Title: d.str(), Detail: d.str(), Hint: d.str()}
+		if d.err == nil && len(d.b) > 0 {
+			e.Diagnostic.Class = d.str()
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCorrupt

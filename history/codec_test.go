@@ -16,7 +16,7 @@ func fullEntry() rpc.HistoryEntry {
 		DurationMs: 12.75, Attempts: 3, Cache: "bypass", Profile: "p", Fingerprint: "sha256:ff", APIVersion: "1.3.6",
 		Client: "vscode 1.99", AliasdVersion: "0.1.0", ResponseSize: 123456,
 		Error:      &rpc.APIError{Code: 10, CodeName: "ABORTED", Message: "conflict ü", Details: []json.RawMessage{json.RawMessage(`{"@type":"x"}`), json.RawMessage(`[]`)}},
-		Diagnostic: &rpc.Diagnostic{Severity: "warning", Title: "t", Detail: "d", Hint: "h"},
+		Diagnostic: &rpc.Diagnostic{Severity: "warning", Class: "c", Title: "t", Detail: "d", Hint: "h"},
 	}
 }
 

@@ -1,14 +1,17 @@
 package history
 
 import (
+	"context"
+
 	bolt "go.etcd.io/bbolt"
 )
 
 // Group commit. Appends are prepared (redaction, caps, encoding of the
-// bodies) in the caller's goroutine and queued; one committer goroutine
-// takes everything queued, assigns ids in order (outside the transaction,
-// so a retried transaction reuses them), writes the group in one bbolt
-// Update (one fsync pair) and answers each caller. While a commit is on disk the next group gathers, so the group
+// bodies) in the caller's goroutine, given their id and queued in one step
+// (so queue order is id order, and a retried transaction reuses the ids);
+// one committer goroutine takes everything queued, writes the group in one
+// bbolt Update (one fsync pair) and answers each caller. Ids are known at
+// once, so AppendAsync can return one without waiting for the disk. While a commit is on disk the next group gathers, so the group
 // grows with the load and an idle append waits for nothing but its own
 // fsync. bbolt's db.Batch gives the same sharing but waits up to
 // MaxBatchDelay (10 ms by default, a DB-wide setting the store owns) for a
@@ -42,9 +45,19 @@ func (h *History) commit(rec *record) error {
 		rec.assign(h.ids.next(h.cfg.Now()))
 		return h.db.Update(h.putFunc(rec))
 	}
+	return <-h.enqueue(rec).done
+}
+
+// enqueue gives rec its id and queues it for the committer. Commits follow
+// the queue, so a reader never sees an id appear below one it has already
+// seen (barring an entry whose own write failed and was retried alone).
+func (h *History) enqueue(rec *record) *pending {
 	p := &pending{rec: rec, done: make(chan error, 1)}
+	h.enqMu.Lock()
+	defer h.enqMu.Unlock()
+	rec.assign(h.ids.next(h.cfg.Now()))
 	h.queue <- p
-	return <-p.done
+	return p
 }
 
 // commitLoop runs until Close closes the queue.
@@ -65,13 +78,43 @@ func (h *History) commitLoop() {
 				break gather
 			}
 		}
-		// Ids are handed out here, in commit order, so a reader never
-		// sees an id appear below one it has already seen.
-		now := h.cfg.Now()
+		// Barriers (Flush) in the group are answered once the entries
+		// queued before them are written.
+		entries := group[:0:0]
+		var barriers []*pending
 		for _, p := range group {
-			p.rec.assign(h.ids.next(now))
+			if p.rec == nil {
+				barriers = append(barriers, p)
+			} else {
+				entries = append(entries, p)
+			}
 		}
-		h.commitGroup(group)
+		h.commitGroup(entries)
+		for _, b := range barriers {
+			b.done <- nil
+		}
+	}
+}
+
+// Flush waits until every append queued before it is committed, so a
+// reader sees the entries whose ids it was given (see AppendAsync).
+func (h *History) Flush(ctx context.Context) error {
+	if h.mode != commitGroup {
+		return nil
+	}
+	h.appendMu.RLock()
+	if h.closed {
+		h.appendMu.RUnlock()
+		return ErrClosed
+	}
+	p := &pending{done: make(chan error, 1)}
+	h.queue <- p
+	h.appendMu.RUnlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -198,7 +198,13 @@ func (h *History) harEntry(d *rpc.HistoryDetail) harEntry {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	u := h.cfg.BaseURL + path
+	// Paths are stored whole (/api/v1/...): join them to the base's
+	// origin, whatever path the configured base URL carries.
+	base := h.cfg.BaseURL
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		base = u.Scheme + "://" + u.Host
+	}
+	u := base + path
 	if d.Query != "" {
 		u += "?" + d.Query
 	}

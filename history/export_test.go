@@ -415,3 +415,16 @@ func header(m map[string]any, name string) string {
 	}
 	return ""
 }
+
+// TestExportHARURLWithAPIBase: a base URL that carries /api/v1 (the
+// default) must not double it in request URLs.
+func TestExportHARURLWithAPIBase(t *testing.T) {
+	h, _ := exportFixture(t, Config{BaseURL: "https://api.alias.org/api/v1"})
+	var buf bytes.Buffer
+	if _, err := h.Export(&buf, FormatHAR, rpc.HistoryListParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "/api/v1/api/v1") || !strings.Contains(buf.String(), `"url": "https://api.alias.org/api/v1/catalog?`) && !strings.Contains(buf.String(), `"url":"https://api.alias.org/api/v1/catalog?`) {
+		t.Fatalf("HAR urls wrong:\n%.600s", buf.String())
+	}
+}

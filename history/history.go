@@ -152,7 +152,10 @@ type History struct {
 	appendMu sync.RWMutex
 	closed   bool          // guarded by appendMu
 	queue    chan *pending // appends waiting for the committer
-	commits  chan struct{} // closed when the committer exits
+	// enqMu makes "take the next id, then queue" one step, so the queue —
+	// and so the commit order — is id order.
+	enqMu   sync.Mutex
+	commits chan struct{} // closed when the committer exits
 
 	// Test and benchmark hooks, set before use.
 	afterPut func(rec *record) error // runs at the end of each put function
@@ -337,6 +340,61 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 	if err := h.commit(rec); err != nil {
 		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
 	}
+	h.appended(rec)
+	return rec.entry, nil
+}
+
+// AppendAsync queues an entry and returns it (with its id) at once; done,
+// when not nil, is called from another goroutine once the entry is
+// committed (or failed).
+// It is for answers that made no API call — cache hits — whose request ID
+// belongs to the call that filled the cache, itself already durable: the
+// caller need not wait for an fsync to answer. Everything else uses Append.
+func (h *History) AppendAsync(d *rpc.HistoryDetail, done func(rpc.HistoryEntry, error)) (rpc.HistoryEntry, error) {
+	if done == nil {
+		done = func(rpc.HistoryEntry, error) {}
+	}
+	if d == nil {
+		return rpc.HistoryEntry{}, errors.New("appending history entry: nil entry")
+	}
+	h.appendMu.RLock()
+	if h.closed {
+		h.appendMu.RUnlock()
+		return rpc.HistoryEntry{}, ErrClosed
+	}
+	rec, err := h.prepare(d)
+	if err != nil {
+		h.appendMu.RUnlock()
+		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
+	}
+	if h.mode != commitGroup {
+		// Benchmarks' baselines: commit inline.
+		err := h.commit(rec)
+		h.appendMu.RUnlock()
+		if err == nil {
+			h.appended(rec)
+		}
+		done(rec.entry, err)
+		return rec.entry, err
+	}
+	p := h.enqueue(rec)
+	// Close waits for appends in flight: hold the read lock until the
+	// commit answers.
+	go func() {
+		err := <-p.done
+		h.appendMu.RUnlock()
+		if err != nil {
+			done(rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err))
+			return
+		}
+		h.appended(rec)
+		done(rec.entry, nil)
+	}()
+	return rec.entry, nil
+}
+
+// appended updates the counters after rec is committed.
+func (h *History) appended(rec *record) {
 	for {
 		old := h.maxLag.Load()
 		if rec.lag <= old || h.maxLag.CompareAndSwap(old, rec.lag) {
@@ -346,7 +404,6 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 	if h.count.Add(1) > int64(h.cfg.MaxEntries) {
 		h.wake()
 	}
-	return rec.entry, nil
 }
 
 // putFunc returns the transaction function that stores rec. It is

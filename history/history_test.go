@@ -548,3 +548,72 @@ func TestCloseDuringAppends(t *testing.T) {
 		t.Errorf("Count = %d, want the %d acknowledged appends", n, len(acked))
 	}
 }
+
+// TestAppendAsync: entries queued without waiting are committed, reported
+// to their callback with an id, and Close waits for them.
+func TestAppendAsync(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{})
+	const n = 50
+	var mu sync.Mutex
+	ids := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		queued, qerr := h.AppendAsync(detail("GET", "/api/v1/catalog", 200, fmt.Sprintf("rid-async-%d", i)), func(e rpc.HistoryEntry, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Errorf("AppendAsync: %v", err)
+				return
+			}
+			mu.Lock()
+			ids[e.ID] = true
+			mu.Unlock()
+		})
+		if qerr != nil || queued.ID == "" {
+			t.Fatalf("AppendAsync = %+v, %v; want an entry with its id at once", queued, qerr)
+		}
+	}
+	wg.Wait()
+	if len(ids) != n {
+		t.Fatalf("callbacks reported %d distinct ids, want %d", len(ids), n)
+	}
+	for id := range ids {
+		if _, err := h.Get(id); err != nil {
+			t.Errorf("Get(%s) after AppendAsync: %v", id, err)
+		}
+	}
+	if c, _ := h.Count(); c != n {
+		t.Errorf("Count = %d, want %d", c, n)
+	}
+	// Queued then closed: Close waits, the entry is there.
+	done := make(chan error, 1)
+	h.AppendAsync(detail("GET", "/api/v1/test", 200, "rid-last"), func(_ rpc.HistoryEntry, err error) { done <- err })
+	h.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("append queued before Close: %v", err)
+	}
+	h2 := newHistory(t, db, Config{})
+	if _, err := h2.GetByRequestID("rid-last"); err != nil {
+		t.Errorf("entry queued before Close is missing: %v", err)
+	}
+}
+
+// TestFlushSeesQueuedEntries: after Flush, every entry AppendAsync handed
+// out an id for can be read.
+func TestFlushSeesQueuedEntries(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{})
+	for i := 0; i < 20; i++ {
+		e, err := h.AppendAsync(detail("GET", "/api/v1/test", 200, fmt.Sprintf("rid-flush-%d", i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Get(e.ID); err != nil {
+			t.Fatalf("Get(%s) right after Flush: %v", e.ID, err)
+		}
+	}
+}

@@ -266,6 +266,11 @@ func (c *Conn) ShowMessage(t MessageType, msg string) error {
 	return c.Notify(c.ctx, MethodShowMessage, MessageParams{Type: t, Message: msg})
 }
 
+// LogMessage sends window/logMessage (the editor's log, not a pop-up).
+func (c *Conn) LogMessage(t MessageType, msg string) error {
+	return c.Notify(c.ctx, MethodLogMessage, MessageParams{Type: t, Message: msg})
+}
+
 // Progress sends one $/progress step for token.
 func (c *Conn) Progress(token json.RawMessage, v ProgressValue) error {
 	if len(token) == 0 {

@@ -10,7 +10,7 @@ func (p *RequestParams) Validate() error {
 	switch strings.ToUpper(p.Method) {
 	case "":
 		return InvalidParam("method", "required (GET, POST or DELETE)")
-	case "GET", "POST", "DELETE", "HEAD":
+	case "GET", "POST", "DELETE":
 		p.Method = strings.ToUpper(p.Method)
 	default:
 		return InvalidParam("method", "%q is not an API method (GET, POST or DELETE)", p.Method)

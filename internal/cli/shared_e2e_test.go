@@ -112,7 +112,7 @@ func countServeProcs(t *testing.T, home string) int {
 }
 
 func TestDaemonKilledMidSession(t *testing.T) {
-	home := sharedHome(t, "")
+	home := sharedHome(t, "log_level = \"debug\"\n[daemon]\nidle_timeout = \"30s\"\n")
 	p := testutil.Start(t, testutil.Env(home, "ALIASD_TEST_HOOKS=1"), "stdio")
 	initRelay(t, p, "killed-editor")
 	first := statusOf(t, p, 2)
@@ -137,6 +137,12 @@ func TestDaemonKilledMidSession(t *testing.T) {
 			gotMessage = true
 		}
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logData, _ := os.ReadFile(filepath.Join(home, "log", "aliasd.log"))
+			t.Logf("relay stderr:\n%s\ndaemon log:\n%s", p.Stderr(), logData)
+		}
+	})
 	second := statusOf(t, p, 4) // goes through a new daemon, initialize replayed
 	if second.PID == first.PID || second.PID == 0 {
 		t.Fatalf("after the kill the status came from pid %d (first daemon %d), want a new daemon", second.PID, first.PID)
