@@ -107,9 +107,6 @@ type ServerConfig struct {
 	// CloseGrace bounds how long Wait lets running handlers finish after
 	// the connection ends. Default 1s.
 	CloseGrace time.Duration
-	// Value is the connection's initial Value, in place before the first
-	// message is read (SetValue after Serve races with the first handler).
-	Value any
 }
 
 // Grace periods. eofGrace bounds how long replies may still be written
@@ -178,7 +175,6 @@ func Serve(ctx context.Context, stream *Stream, cfg ServerConfig) *Conn {
 		inflight:    make(map[string]*inflight),
 		changed:     make(chan struct{}),
 		lastRelease: closedChan(),
-		value:       cfg.Value,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.WithValue(ctx, connKey{}, c))
 	// At end of input, let requests already read write their replies
