@@ -67,16 +67,7 @@ func historyError(err error) error {
 	return err
 }
 
-// flushHistory lets a reader see every entry whose id was already handed
-// out (answers from the cache are recorded without waiting).
-func (d *Daemon) flushHistory(ctx context.Context) {
-	if err := d.history.Flush(ctx); err != nil {
-		d.logger.Debug("history flush", "err", err)
-	}
-}
-
 func (d *Daemon) historyList(ctx context.Context, p *rpc.HistoryListParams) (*rpc.HistoryListResult, error) {
-	d.flushHistory(ctx)
 	res, err := d.history.List(*p)
 	if err != nil {
 		return nil, historyError(err)
@@ -88,7 +79,6 @@ func (d *Daemon) historyList(ctx context.Context, p *rpc.HistoryListParams) (*rp
 }
 
 func (d *Daemon) historyGet(ctx context.Context, p *rpc.HistoryGetParams) (*rpc.HistoryDetail, error) {
-	d.flushHistory(ctx)
 	var det *rpc.HistoryDetail
 	var err error
 	switch {
@@ -104,7 +94,6 @@ func (d *Daemon) historyGet(ctx context.Context, p *rpc.HistoryGetParams) (*rpc.
 }
 
 func (d *Daemon) historyExport(ctx context.Context, p *rpc.HistoryExportParams) (*rpc.HistoryExportResult, error) {
-	d.flushHistory(ctx)
 	var buf bytes.Buffer
 	n, err := d.history.Export(&buf, p.Format, p.HistoryListParams)
 	if err != nil {
@@ -116,7 +105,6 @@ func (d *Daemon) historyExport(ctx context.Context, p *rpc.HistoryExportParams) 
 }
 
 func (d *Daemon) historyClear(ctx context.Context, _ *struct{}) (*rpc.RemovedResult, error) {
-	d.flushHistory(ctx)
 	n, err := d.history.Clear()
 	if err != nil {
 		return nil, err

@@ -31,9 +31,6 @@ type call struct {
 type outcome struct {
 	result rpc.RequestResult
 	wire   *alias.Response
-	// reachedAPI: an HTTP request went out for this answer (not a pure
-	// cache answer).
-	reachedAPI bool
 }
 
 // do runs the request path: cache (hit? done) → API client (token,
@@ -94,25 +91,9 @@ func (d *Daemon) do(ctx context.Context, c call) (*outcome, error) {
 		}
 	}
 
+	// Every answer — API call or cache answer — is in the history before
+	// it is sent: a result the client saw is a durable one.
 	det := d.detail(c, fullPath, cred, start, out)
-	if !out.reachedAPI {
-		// An answer from the cache made no API call; the request ID it
-		// carries belongs to the call that filled the cache, whose entry
-		// is already durable. Record it without making the caller wait
-		// for an fsync; the notification follows the commit.
-		entry, err := d.history.AppendAsync(det, func(entry rpc.HistoryEntry, err error) {
-			if err != nil {
-				d.logger.Error("history append failed", "err", err)
-				return
-			}
-			d.broadcast(rpc.NotifyHistoryAppended, rpc.HistoryAppendedParams{Entry: entry})
-		})
-		if err != nil {
-			d.logger.Error("history append failed", "err", err)
-		}
-		out.result.HistoryID = entry.ID
-		return out, nil
-	}
 	entry, err := d.record(ctx, det)
 	if err != nil {
 		// The call happened; losing its record is reported, not hidden.
@@ -153,7 +134,6 @@ func (d *Daemon) shape(c call, fullPath string, cred alias.Credential, res *cach
 	}
 	rr := wire.RequestResult()
 	rr.Cache = res.Provenance
-	reached := fetched != nil || upstream != nil
 	rr.AgeSeconds = int64(res.Age / time.Second)
 	if res.Provenance == rpc.CacheStale {
 		reason := res.Stale
@@ -165,7 +145,7 @@ func (d *Daemon) shape(c call, fullPath string, cred alias.Credential, res *cach
 	if res.Provenance == rpc.CacheHit || res.Provenance == rpc.CacheStale {
 		rr.Attempts = wire.Attempts
 	}
-	return &outcome{result: rr, wire: wire, reachedAPI: reached}
+	return &outcome{result: rr, wire: wire}
 }
 
 // fromEntry builds a wire view of a cached answer.

@@ -1,8 +1,6 @@
 package history
 
 import (
-	"context"
-
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -10,8 +8,8 @@ import (
 // bodies) in the caller's goroutine, given their id and queued in one step
 // (so queue order is id order, and a retried transaction reuses the ids);
 // one committer goroutine takes everything queued, writes the group in one
-// bbolt Update (one fsync pair) and answers each caller. Ids are known at
-// once, so AppendAsync can return one without waiting for the disk. While a commit is on disk the next group gathers, so the group
+// bbolt Update (one fsync pair) and answers each caller. While a commit is
+// on disk the next group gathers, so the group
 // grows with the load and an idle append waits for nothing but its own
 // fsync. bbolt's db.Batch gives the same sharing but waits up to
 // MaxBatchDelay (10 ms by default, a DB-wide setting the store owns) for a
@@ -78,43 +76,7 @@ func (h *History) commitLoop() {
 				break gather
 			}
 		}
-		// Barriers (Flush) in the group are answered once the entries
-		// queued before them are written.
-		entries := group[:0:0]
-		var barriers []*pending
-		for _, p := range group {
-			if p.rec == nil {
-				barriers = append(barriers, p)
-			} else {
-				entries = append(entries, p)
-			}
-		}
-		h.commitGroup(entries)
-		for _, b := range barriers {
-			b.done <- nil
-		}
-	}
-}
-
-// Flush waits until every append queued before it is committed, so a
-// reader sees the entries whose ids it was given (see AppendAsync).
-func (h *History) Flush(ctx context.Context) error {
-	if h.mode != commitGroup {
-		return nil
-	}
-	h.appendMu.RLock()
-	if h.closed {
-		h.appendMu.RUnlock()
-		return ErrClosed
-	}
-	p := &pending{done: make(chan error, 1)}
-	h.queue <- p
-	h.appendMu.RUnlock()
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+		h.commitGroup(group)
 	}
 }
 

@@ -344,55 +344,6 @@ func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.History
 	return rec.entry, nil
 }
 
-// AppendAsync queues an entry and returns it (with its id) at once; done,
-// when not nil, is called from another goroutine once the entry is
-// committed (or failed).
-// It is for answers that made no API call — cache hits — whose request ID
-// belongs to the call that filled the cache, itself already durable: the
-// caller need not wait for an fsync to answer. Everything else uses Append.
-func (h *History) AppendAsync(d *rpc.HistoryDetail, done func(rpc.HistoryEntry, error)) (rpc.HistoryEntry, error) {
-	if done == nil {
-		done = func(rpc.HistoryEntry, error) {}
-	}
-	if d == nil {
-		return rpc.HistoryEntry{}, errors.New("appending history entry: nil entry")
-	}
-	h.appendMu.RLock()
-	if h.closed {
-		h.appendMu.RUnlock()
-		return rpc.HistoryEntry{}, ErrClosed
-	}
-	rec, err := h.prepare(d)
-	if err != nil {
-		h.appendMu.RUnlock()
-		return rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err)
-	}
-	if h.mode != commitGroup {
-		// Benchmarks' baselines: commit inline.
-		err := h.commit(rec)
-		h.appendMu.RUnlock()
-		if err == nil {
-			h.appended(rec)
-		}
-		done(rec.entry, err)
-		return rec.entry, err
-	}
-	p := h.enqueue(rec)
-	// Close waits for appends in flight: hold the read lock until the
-	// commit answers.
-	go func() {
-		err := <-p.done
-		h.appendMu.RUnlock()
-		if err != nil {
-			done(rpc.HistoryEntry{}, fmt.Errorf("appending history entry: %w", err))
-			return
-		}
-		h.appended(rec)
-		done(rec.entry, nil)
-	}()
-	return rec.entry, nil
-}
-
 // appended updates the counters after rec is committed.
 func (h *History) appended(rec *record) {
 	for {
