@@ -66,7 +66,7 @@ func expectResult(t *testing.T, p *testutil.Proc, id string) json.RawMessage {
 
 func expectError(t *testing.T, p *testutil.Proc, id string, code int64, mention string) {
 	t.Helper()
-	m := p.Recv()
+	m := p.RecvReply()
 	e, isErr := testutil.ErrorOf(m)
 	if !isErr || string(m["id"]) != id || e.Code != code || !strings.Contains(e.Message, mention) {
 		t.Fatalf("got %s, want id %s error %d mentioning %q", m, id, code, mention)

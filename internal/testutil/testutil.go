@@ -167,6 +167,20 @@ func (p *Proc) Recv() map[string]json.RawMessage {
 	return nil
 }
 
+// RecvReply returns the next response, skipping server notifications.
+func (p *Proc) RecvReply() map[string]json.RawMessage {
+	p.t.Helper()
+	for {
+		m := p.Recv()
+		_, isNote := m["method"]
+		_, hasID := m["id"]
+		if isNote && !hasID {
+			continue
+		}
+		return m
+	}
+}
+
 // RecvID returns the next response to id, skipping notifications.
 func (p *Proc) RecvID(id string) map[string]json.RawMessage {
 	p.t.Helper()
@@ -209,7 +223,8 @@ func (p *Proc) Stderr() string {
 }
 
 // CheckFrames fails unless out consists of nothing but well-formed frames
-// holding JSON-RPC 2.0 objects, and returns how many there were.
+// holding JSON-RPC 2.0 objects, and returns how many of them were
+// responses (notifications such as window/logMessage not counted).
 func CheckFrames(t testing.TB, out []byte) int {
 	t.Helper()
 	fr := rpc.NewFrameReader(bytes.NewReader(out), rpc.ReaderOptions{})
@@ -226,7 +241,9 @@ func CheckFrames(t testing.TB, out []byte) int {
 		if err := json.Unmarshal(b, &m); err != nil || string(m["jsonrpc"]) != `"2.0"` {
 			t.Fatalf("frame %d is not a JSON-RPC 2.0 object: %q", n, b)
 		}
-		n++
+		if _, isResponse := m["id"]; isResponse {
+			n++
+		}
 	}
 }
 
