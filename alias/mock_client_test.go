@@ -66,15 +66,7 @@ func startMock(t *testing.T, scoped []alias.Scope, mod func(*alias.Config)) *moc
 	if scoped != nil {
 		specs = append(specs, mock.TokenSpec{Token: limited, Scopes: scoped})
 	}
-	srv, err := mock.New(mock.Config{Tokens: specs, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(t, mock.Config{Tokens: specs, Seed: 1})
 	env := &mockEnv{srv: srv, tokens: &profiles{m: map[string]string{"main": main, "limited": limited}}, logs: &bytes.Buffer{}, secret: main}
 	var mu sync.Mutex
 	cfg := alias.Config{
@@ -87,6 +79,7 @@ func startMock(t *testing.T, scoped []alias.Scope, mod func(*alias.Config)) *moc
 	if mod != nil {
 		mod(&cfg)
 	}
+	var err error
 	env.c, err = alias.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -349,14 +342,6 @@ func BenchmarkBareHTTPGetMock(b *testing.B) {
 
 func benchMock(b *testing.B) (*mock.Server, string, string) {
 	tok := "goatapi_" + strings.Repeat("b", 30)
-	srv, err := mock.New(mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(b, mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1})
 	return srv, base, tok
 }

@@ -26,15 +26,7 @@ type mockUpstream struct {
 func newMock(t *testing.T) *mockUpstream {
 	t.Helper()
 	tok := fakeToken()
-	srv, err := mock.New(mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(t, mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 7})
 	return &mockUpstream{srv: srv, base: base, tok: tok}
 }
 

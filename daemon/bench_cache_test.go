@@ -76,15 +76,7 @@ type cacheBench struct {
 func newCacheBench(b *testing.B) *cacheBench {
 	b.Helper()
 	tok := fakeToken(b)
-	srv, err := mock.New(mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 11})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(b, mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 11})
 	paths := testPaths(b)
 	// The governor's default (10 requests/s per token) would pace the miss
 	// benchmark; it is a policy, not a cost, so it is lifted here.

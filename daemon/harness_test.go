@@ -86,15 +86,7 @@ func newEnv(t *testing.T, opts envOptions) *testEnv {
 	if specs == nil {
 		specs = []mock.TokenSpec{{Token: fakeToken(t)}}
 	}
-	srv, err := mock.New(mock.Config{Tokens: specs, Seed: 11, Latency: opts.latency})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(t, mock.Config{Tokens: specs, Seed: 11, Latency: opts.latency})
 	e := &testEnv{t: t, srv: srv, base: base, paths: testPaths(t), keyring: tokens.NewMemoryKeyring(), opts: opts}
 	for _, s := range specs {
 		e.tokens = append(e.tokens, s.Token)

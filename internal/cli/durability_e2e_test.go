@@ -32,15 +32,7 @@ func TestHistoryDurableAcrossKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 
 	tok := fakeToken(t, "goatapi_")
-	srv, err := mock.New(mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1, Latency: 3 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	_, base := mock.StartTest(t, mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1, Latency: 3 * time.Millisecond})
 
 	// The rate governor is opened wide so that the calls reach the mock
 	// and the history concurrently, rather than queue for their turn.

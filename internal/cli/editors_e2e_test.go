@@ -18,15 +18,7 @@ import (
 // startMock runs the mock in process with one token holding every scope.
 func startMock(t *testing.T, tok string, faults ...mock.Fault) (*mock.Server, string) {
 	t.Helper()
-	srv, err := mock.New(mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1, Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, base := mock.StartTest(t, mock.Config{Tokens: []mock.TokenSpec{{Token: tok}}, Seed: 1, Faults: faults})
 	return srv, base
 }
 
