@@ -195,26 +195,23 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Trace:  d.cfg.Trace,
 		Redact: d.redactFrame,
 	})
-	// rpc.Serve reads before it returns: initialize waits until the
-	// session is attached, or it would act on a throwaway one (and its
-	// ALIASD_TOKEN would be lost).
-	ready := make(chan struct{})
+	// The session is attached before the first message is read, so
+	// initialize always finds it (and its ALIASD_TOKEN is never lost).
+	sess := &session{}
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
-		Methods: d.table,
-		Initialize: func(ctx context.Context, c *rpc.Conn, p *rpc.InitializeParams) (rpc.ServerInfo, error) {
-			<-ready
-			return d.initialize(ctx, c, p)
-		},
+		Methods:       d.table,
+		Initialize:    d.initialize,
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
+		Setup: func(c *rpc.Conn) {
+			sess.conn = c
+			c.SetValue(sess)
+			d.mu.Lock()
+			d.sessions[c] = sess
+			d.mu.Unlock()
+		},
 	})
-	sess := &session{conn: c}
-	c.SetValue(sess)
-	d.mu.Lock()
-	d.sessions[c] = sess
-	d.mu.Unlock()
-	close(ready)
 	code := c.Wait()
 	d.mu.Lock()
 	delete(d.sessions, c)

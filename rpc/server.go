@@ -107,6 +107,9 @@ type ServerConfig struct {
 	// CloseGrace bounds how long Wait lets running handlers finish after
 	// the connection ends. Default 1s.
 	CloseGrace time.Duration
+	// Setup, if set, runs before the first message is read (attach
+	// session data with SetValue).
+	Setup func(c *Conn)
 }
 
 // Grace periods. eofGrace bounds how long replies may still be written
@@ -179,12 +182,18 @@ func Serve(ctx context.Context, stream *Stream, cfg ServerConfig) *Conn {
 	c.ctx, c.cancel = context.WithCancel(context.WithValue(ctx, connKey{}, c))
 	// At end of input, let requests already read write their replies
 	// (bounded) before the library closes the connection.
+	stream.ready = make(chan struct{})
+	stream.deliver = func(req *jsonrpc2.Request) { c.Handle(c.ctx, c.jc, req) }
 	stream.onEOF = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), eofGrace)
 		defer cancel()
 		c.waitIdle(ctx, 0)
 	}
 	c.jc = jsonrpc2.NewConn(c.ctx, stream, c, jsonrpc2.SetLogger(slogPrinter{cfg.Logger}))
+	if cfg.Setup != nil {
+		cfg.Setup(c)
+	}
+	close(stream.ready) // only now may the first message be read
 	return c
 }
 

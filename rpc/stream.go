@@ -8,7 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strconv"
 	"sync"
+
+	"github.com/sourcegraph/jsonrpc2"
 )
 
 // Stream is a jsonrpc2.ObjectStream over a FrameReader and a writer. It
@@ -31,6 +34,12 @@ type Stream struct {
 
 	// onEOF, if set, runs before ReadObject reports the end of input.
 	onEOF func()
+	// deliver, if set, receives incoming requests and notifications on the
+	// read loop (the server's dispatcher); responses still go to the
+	// library, which matches them to the calls it made.
+	deliver func(*jsonrpc2.Request)
+	// ready, if set, holds reading back until the server is wired up.
+	ready chan struct{}
 }
 
 // StreamOptions configures a Stream. Everything is optional.
@@ -102,6 +111,9 @@ func (s *Stream) WriteRaw(body []byte) error {
 // ReadObject implements jsonrpc2.ObjectStream. It returns only messages
 // the jsonrpc2 library can decode; everything else is answered here.
 func (s *Stream) ReadObject(v any) error {
+	if s.ready != nil {
+		<-s.ready
+	}
 	for {
 		body, err := s.fr.Next()
 		var fe *FrameError
@@ -122,12 +134,19 @@ func (s *Stream) ReadObject(v any) error {
 		if s.trace {
 			s.logger.Debug("rpc recv", "frame", s.redact(string(body)))
 		}
-		if id, code, msg := checkMessage(body); code != 0 {
+		m, id, code, msg := parseMessage(body)
+		if code != 0 {
 			s.logger.Warn("rpc: rejected message", "code", code, "err", msg)
 			if code == codeDrop {
 				continue
 			}
 			s.replyError(id, code, msg)
+			continue
+		}
+		if m.Method != nil && s.deliver != nil {
+			// A request: hand it over from this one decoding instead of
+			// letting the library decode it three more times.
+			s.deliver(m.request())
 			continue
 		}
 		if err := json.Unmarshal(body, v); err != nil {
@@ -180,88 +199,123 @@ type WireError struct {
 // codeDrop marks a message that is logged and dropped without an answer.
 const codeDrop = 1
 
+// wireMessage holds the members of one message, undecoded. A member sent
+// as null holds the bytes "null"; an absent one is nil.
+type wireMessage struct {
+	JSONRPC json.RawMessage `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  json.RawMessage `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	Result  json.RawMessage `json:"result"`
+	Error   json.RawMessage `json:"error"`
+}
+
 // checkMessage validates one message body. It returns code 0 when the
 // jsonrpc2 library can take the message; otherwise the code and message of
 // the error to answer, and the request's id when one could be read.
 func checkMessage(body []byte) (id json.RawMessage, code int64, msg string) {
+	_, id, code, msg = parseMessage(body)
+	return id, code, msg
+}
+
+// parseMessage is checkMessage that also returns the decoded members.
+func parseMessage(body []byte) (m *wireMessage, id json.RawMessage, code int64, msg string) {
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		if !json.Valid(trimmed) {
-			return nil, CodeParseError, "parse error: the message is not valid JSON"
+			return nil, nil, CodeParseError, "parse error: the message is not valid JSON"
 		}
 		if bytes.Equal(bytes.Join(bytes.Fields(trimmed), nil), []byte("[]")) {
-			return nil, CodeInvalidRequest, "invalid request: empty batch"
+			return nil, nil, CodeInvalidRequest, "invalid request: empty batch"
 		}
-		return nil, CodeInvalidRequest, "invalid request: batches are not supported; send one message per frame"
+		return nil, nil, CodeInvalidRequest, "invalid request: batches are not supported; send one message per frame"
 	case len(trimmed) == 0 || trimmed[0] != '{':
 		if !json.Valid(trimmed) {
-			return nil, CodeParseError, "parse error: the message is not valid JSON"
+			return nil, nil, CodeParseError, "parse error: the message is not valid JSON"
 		}
-		return nil, CodeInvalidRequest, "invalid request: a message must be a JSON object"
+		return nil, nil, CodeInvalidRequest, "invalid request: a message must be a JSON object"
 	}
 	// One decoding pass validates the JSON and picks out the members.
-	var m struct {
-		JSONRPC json.RawMessage `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Method  json.RawMessage `json:"method"`
-		Params  json.RawMessage `json:"params"`
-		Result  json.RawMessage `json:"result"`
-		Error   json.RawMessage `json:"error"`
-	}
-	if err := json.Unmarshal(trimmed, &m); err != nil {
+	m = new(wireMessage)
+	if err := json.Unmarshal(trimmed, m); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, CodeParseError, "parse error: the message is not valid JSON"
+			return nil, nil, CodeParseError, "parse error: the message is not valid JSON"
 		}
-		return nil, CodeParseError, "parse error: " + err.Error()
+		return nil, nil, CodeParseError, "parse error: " + err.Error()
 	}
 	// A member given as null decodes to the bytes "null"; an absent one
 	// stays nil.
 	rawID, hasID := m.ID, m.ID != nil
 	if hasID {
 		if err := checkID(rawID); err != nil {
-			return nil, CodeInvalidRequest, "invalid request: " + err.Error()
+			return nil, nil, CodeInvalidRequest, "invalid request: " + err.Error()
 		}
 		id = rawID
 	}
 	if string(m.JSONRPC) != `"2.0"` {
-		return id, CodeInvalidRequest, `invalid request: "jsonrpc" must be "2.0"`
+		return nil, id, CodeInvalidRequest, `invalid request: "jsonrpc" must be "2.0"`
 	}
 	isRequest, hasResult, hasError := m.Method != nil, m.Result != nil, m.Error != nil
 	switch {
 	case isRequest && (hasResult || hasError):
-		return id, CodeInvalidRequest, "invalid request: a message cannot have both method and result/error"
+		return nil, id, CodeInvalidRequest, "invalid request: a message cannot have both method and result/error"
 	case isRequest:
 		if len(m.Method) == 0 || m.Method[0] != '"' {
-			return id, CodeInvalidRequest, `invalid request: "method" must be a string`
+			return nil, id, CodeInvalidRequest, `invalid request: "method" must be a string`
 		}
 		if p := m.Params; p != nil && p[0] != '{' && p[0] != '[' && string(p) != "null" {
-			return id, CodeInvalidRequest, `invalid request: "params" must be an object or an array`
+			return nil, id, CodeInvalidRequest, `invalid request: "params" must be an object or an array`
 		}
 		if hasID && string(rawID) == "null" {
-			return nil, CodeInvalidRequest, `invalid request: "id" must be a string or an integer, not null`
+			return nil, nil, CodeInvalidRequest, `invalid request: "id" must be a string or an integer, not null`
 		}
-		return nil, 0, ""
+		return m, nil, 0, ""
 	case hasResult || hasError:
 		if !hasID {
-			return nil, CodeInvalidRequest, `invalid response: "id" is missing`
+			return nil, nil, CodeInvalidRequest, `invalid response: "id" is missing`
 		}
 		if hasError && string(m.Error) != "null" {
 			var e WireError
 			if err := json.Unmarshal(m.Error, &e); err != nil {
-				return nil, CodeInvalidRequest, `invalid response: "error" must be an error object`
+				return nil, nil, CodeInvalidRequest, `invalid response: "error" must be an error object`
 			}
 		}
 		if string(rawID) == "null" {
 			// A peer's error answer to something it could not parse:
 			// nothing waits for it, and answering a response could loop.
-			return nil, codeDrop, "response with a null id dropped"
+			return nil, nil, codeDrop, "response with a null id dropped"
 		}
-		return nil, 0, ""
+		return m, nil, 0, ""
 	default:
-		return id, CodeInvalidRequest, `invalid request: the object has no "method" (and is not a response)`
+		return nil, id, CodeInvalidRequest, `invalid request: the object has no "method" (and is not a response)`
 	}
+}
+
+// request converts a checked request or notification.
+func (m *wireMessage) request() *jsonrpc2.Request {
+	req := &jsonrpc2.Request{}
+	json.Unmarshal(m.Method, &req.Method)
+	switch {
+	case m.Params == nil:
+	case string(m.Params) == "null":
+		null := json.RawMessage("null")
+		req.Params = &null
+	default:
+		p := m.Params
+		req.Params = &p
+	}
+	switch {
+	case m.ID == nil:
+		req.Notif = true
+	case m.ID[0] == '"':
+		req.ID.IsString = true
+		json.Unmarshal(m.ID, &req.ID.Str)
+	default:
+		req.ID.Num, _ = strconv.ParseUint(string(bytes.TrimSpace(m.ID)), 10, 64)
+	}
+	return req
 }
 
 // checkID accepts what the jsonrpc2 library can represent: strings, null
