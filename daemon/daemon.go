@@ -304,7 +304,7 @@ func (d *Daemon) status(ctx context.Context, _ *struct{}) (*rpc.StatusResult, er
 }
 
 func (d *Daemon) register() {
-	rpc.Register(d.table, rpc.MethodStatus, rpc.Concurrent, d.status)
+	rpc.Register(d.table, rpc.MethodStatus, rpc.Inline, d.status)
 	rpc.Register(d.table, rpc.MethodRequest, rpc.Concurrent, d.request)
 	rpc.Register(d.table, rpc.MethodPaginate, rpc.Concurrent, d.paginate)
 	rpc.Register(d.table, rpc.MethodEndpoints, rpc.Concurrent, d.endpoints)

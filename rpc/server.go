@@ -26,6 +26,11 @@ const (
 	// release at once, so later requests need not wait for them (API calls,
 	// queries).
 	Concurrent
+	// Inline methods are Concurrent methods that answer from memory in
+	// microseconds and never block or call back into the client: when no
+	// earlier request is still holding the order, they run on the read
+	// loop itself, saving a goroutine hand-off; otherwise like Concurrent.
+	Inline
 )
 
 // HandlerFunc handles one request. params is nil when the request had none.
@@ -291,6 +296,9 @@ func (c *Conn) Handle(_ context.Context, jc *jsonrpc2.Conn, req *jsonrpc2.Reques
 		c.handleNotification(req)
 		return
 	}
+	if c.tryInline(req) {
+		return
+	}
 	key := req.ID.String()
 	c.mu.Lock()
 	if _, dup := c.inflight[key]; dup {
@@ -338,7 +346,7 @@ func (c *Conn) run(ctx context.Context, req *jsonrpc2.Request, r *inflight, prev
 		c.finish(req, r, nil, err)
 		return
 	}
-	if h.mode == Concurrent {
+	if h.mode != Ordered {
 		released = true
 		close(release)
 	}
@@ -348,6 +356,36 @@ func (c *Conn) run(ctx context.Context, req *jsonrpc2.Request, r *inflight, prev
 	}
 	result, err := c.invoke(ctx, req.Method, h.handle, params)
 	c.finish(req, r, result, err)
+}
+
+// tryInline runs an Inline method on the read loop when nothing ahead of
+// it holds the order; it reports whether it did.
+func (c *Conn) tryInline(req *jsonrpc2.Request) bool {
+	m, ok := c.cfg.Methods.methods[req.Method]
+	if !ok || m.mode != Inline {
+		return false
+	}
+	c.mu.Lock()
+	prev, state := c.lastRelease, c.state
+	_, dup := c.inflight[req.ID.String()]
+	c.mu.Unlock()
+	if dup || state != stateInitialized {
+		return false // the general path gives the answer
+	}
+	select {
+	case <-prev:
+	default:
+		return false // an ordered request is still running
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	var params json.RawMessage
+	if req.Params != nil {
+		params = *req.Params
+	}
+	result, err := c.invoke(ctx, req.Method, m.handle, params)
+	c.reply(req.ID, result, err)
+	return true
 }
 
 // admit applies the lifecycle rules and finds the handler.

@@ -396,3 +396,45 @@ func TestClientCallAndCancel(t *testing.T) {
 		t.Errorf("exit code = %d", code)
 	}
 }
+
+// TestInlineWaitsForOrderedRequests: an Inline method answers at once on a
+// quiet connection, and after an ordered request still running it keeps
+// its place in the order.
+func TestInlineWaitsForOrderedRequests(t *testing.T) {
+	serverEnd, clientEnd := net.Pipe()
+	t.Cleanup(func() { clientEnd.Close(); serverEnd.Close() })
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	table := NewTable()
+	table.Handle("test/slowOrdered", Ordered, func(ctx context.Context, _ json.RawMessage) (any, error) {
+		<-release
+		mu.Lock()
+		order = append(order, "ordered")
+		mu.Unlock()
+		return "ordered", nil
+	})
+	table.Handle("test/inline", Inline, func(ctx context.Context, _ json.RawMessage) (any, error) {
+		mu.Lock()
+		order = append(order, "inline")
+		mu.Unlock()
+		return "inline", nil
+	})
+	Serve(context.Background(), NewStream(serverEnd, serverEnd, StreamOptions{Closer: serverEnd}), ServerConfig{Methods: table})
+	p := newRawPeer(t, clientEnd)
+	p.request(1, MethodInitialize, `{}`)
+	p.expectResult("1")
+	p.request(2, "test/inline", "")
+	p.expectResult("2")
+	p.request(3, "test/slowOrdered", "")
+	p.request(4, "test/inline", "")
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	p.expectResult("3")
+	p.expectResult("4")
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(order, ","); got != "inline,ordered,inline" {
+		t.Errorf("order = %s, want inline,ordered,inline", got)
+	}
+}
