@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aliasd/aliasd/rpc"
@@ -50,7 +52,7 @@ type relay struct {
 }
 
 type upstream struct {
-	conn *net.UnixConn
+	conn halfCloser
 	wmu  sync.Mutex // guards writes to conn
 	done chan struct{}
 	// replay receives the daemon's answer to a replayed initialize.
@@ -221,7 +223,11 @@ func (r *relay) connect(ctx context.Context, method string) (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	up := &upstream{conn: conn, done: make(chan struct{})}
+	bc, err := blocking(conn)
+	if err != nil {
+		return nil, err
+	}
+	up := &upstream{conn: bc, done: make(chan struct{})}
 	if !replay {
 		up.established = true
 		r.install(up)
@@ -467,4 +473,34 @@ func peekReply(body []byte) (peek, bool) {
 		return peek{ID: id, Error: json.RawMessage("{}")}, true
 	}
 	return peek{}, false
+}
+
+// halfCloser is a connection whose write side can be closed alone.
+type halfCloser interface {
+	io.ReadWriteCloser
+	CloseWrite() error
+}
+
+// blockingConn is the daemon connection as a blocking file descriptor.
+// The relay has exactly one reader and one writer per direction, each on
+// its own goroutine: blocking reads wake the waiting thread directly,
+// without a trip through the network poller, which is most of what a
+// relay hop costs.
+type blockingConn struct{ f *os.File }
+
+func blocking(c *net.UnixConn) (*blockingConn, error) {
+	f, err := c.File() // a duplicate descriptor, in blocking mode
+	c.Close()
+	if err != nil {
+		return nil, fmt.Errorf("daemon connection: %w", err)
+	}
+	return &blockingConn{f: f}, nil
+}
+
+func (b *blockingConn) Read(p []byte) (int, error)  { return b.f.Read(p) }
+func (b *blockingConn) Write(p []byte) (int, error) { return b.f.Write(p) }
+func (b *blockingConn) Close() error                { return b.f.Close() }
+
+func (b *blockingConn) CloseWrite() error {
+	return syscall.Shutdown(int(b.f.Fd()), syscall.SHUT_WR)
 }
