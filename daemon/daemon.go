@@ -7,6 +7,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -187,6 +188,18 @@ func (d *Daemon) sessionList() []*rpc.Conn {
 // Serve runs one session on r/w until it ends and returns its exit status.
 // closer, if not nil, is closed when the session ends.
 func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.Closer) int {
+	return d.serve(ctx, r, w, closer, sessionOptions{})
+}
+
+// sessionOptions are what a handed-over session brings along.
+type sessionOptions struct {
+	envToken string                // the editor process's ALIASD_TOKEN
+	replay   *rpc.InitializeParams // initialize again, without a reply
+	observe  func(rpc.RequestEvent)
+	onInit   func(params json.RawMessage)
+}
+
+func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.Closer, opts sessionOptions) int {
 	conf := d.Config()
 	stream := rpc.NewStream(r, w, rpc.StreamOptions{
 		Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
@@ -197,16 +210,21 @@ func (d *Daemon) Serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 	})
 	// The session is attached before the first message is read, so
 	// initialize always finds it (and its ALIASD_TOKEN is never lost).
-	sess := &session{}
+	sess := &session{onInit: opts.onInit}
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
 		Methods:       d.table,
 		Initialize:    d.initialize,
+		Replay:        opts.replay,
+		Observe:       opts.observe,
 		Logger:        d.logger,
 		Redact:        d.redactor.String,
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
 		Setup: func(c *rpc.Conn) {
 			sess.conn = c
 			c.SetValue(sess)
+			if opts.envToken != "" {
+				d.setSessionToken(sess, opts.envToken)
+			}
 			d.mu.Lock()
 			d.sessions[c] = sess
 			d.mu.Unlock()
@@ -229,10 +247,16 @@ func (d *Daemon) initialize(ctx context.Context, c *rpc.Conn, p *rpc.InitializeP
 	}
 	sess := sessionOf(c)
 	sess.setClient(name)
-	if tok := initEnvToken(p.InitializationOptions); tok != "" {
+	switch tok := initEnvToken(p.InitializationOptions); {
+	case tok != "":
 		d.setSessionToken(sess, tok)
-	} else if d.cfg.EnvToken != "" {
+	case sess.envProfile == "" && d.cfg.EnvToken != "":
 		d.setSessionToken(sess, d.cfg.EnvToken)
+	}
+	if sess.onInit != nil {
+		if raw, err := json.Marshal(p); err == nil {
+			sess.onInit(raw)
+		}
 	}
 	d.logger.Info("session initialized", "client", name)
 	go c.LogMessage(rpc.MessageInfo, fmt.Sprintf("aliasd %s (%s daemon, pid %d) serving %s", buildinfo.Version(), d.cfg.Mode, os.Getpid(), name))

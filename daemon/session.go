@@ -21,8 +21,11 @@ type session struct {
 	mu     sync.Mutex // guards client
 	client string     // clientInfo.name from initialize
 	// envProfile names this session's ALIASD_TOKEN in Daemon.envTokens;
-	// "" when the session has none. Set once during initialize.
+	// "" when the session has none. Set before or during initialize.
 	envProfile string
+	// onInit, for a handed-over session, sends the initialize params to
+	// the relay (to replay them if this daemon dies).
+	onInit func(params json.RawMessage)
 }
 
 // sessionOf returns the session of a connection; a throwaway one when the

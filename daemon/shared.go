@@ -186,8 +186,7 @@ func (d *Daemon) ServeShared(ctx context.Context, sc SharedConfig) (err error) {
 		go func() {
 			defer wg.Done()
 			defer func() { active <- -1 }()
-			d.Serve(ctx, conn, conn, conn)
-			conn.Close()
+			d.serveConn(ctx, conn)
 		}()
 	}
 	// Let sessions see the end and answer what they have read.

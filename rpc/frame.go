@@ -89,6 +89,16 @@ func NewFrameReader(r io.Reader, opts ReaderOptions) *FrameReader {
 // message).
 func (fr *FrameReader) Framing() Framing { return fr.framing }
 
+// Buffered returns (and consumes) what the reader has read ahead of the
+// frames it returned, for handing the rest of the stream to another
+// reader.
+func (fr *FrameReader) Buffered() []byte {
+	b, _ := fr.r.Peek(fr.r.Buffered())
+	out := append([]byte(nil), b...)
+	fr.r.Discard(len(out))
+	return out
+}
+
 // Next returns the next message body. It returns io.EOF at a clean end of
 // input, io.ErrUnexpectedEOF when input ends inside a frame, and a
 // *FrameError for a frame it skipped; after a *FrameError the reader can be

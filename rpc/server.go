@@ -115,6 +115,20 @@ type ServerConfig struct {
 	// Setup, if set, runs before the first message is read (attach
 	// session data with SetValue).
 	Setup func(c *Conn)
+	// Replay, if set, initializes the connection with these params before
+	// the first message is read, without a reply: a session moved to a new
+	// server after its first one died.
+	Replay *InitializeParams
+	// Observe, if set, sees every request begin (when it is read) and end
+	// (after its reply is written). It must not block.
+	Observe func(RequestEvent)
+}
+
+// RequestEvent is one request beginning or ending (ServerConfig.Observe).
+type RequestEvent struct {
+	ID     json.RawMessage // as the client sent it
+	Method string
+	Done   bool
 }
 
 // Grace periods. eofGrace bounds how long replies may still be written
@@ -197,6 +211,11 @@ func Serve(ctx context.Context, stream *Stream, cfg ServerConfig) *Conn {
 	c.jc = jsonrpc2.NewConn(c.ctx, stream, c, jsonrpc2.SetLogger(slogPrinter{cfg.Logger}))
 	if cfg.Setup != nil {
 		cfg.Setup(c)
+	}
+	if cfg.Replay != nil {
+		if _, err := c.initializeWith(c.ctx, cfg.Replay); err != nil {
+			c.logger.Warn("rpc: replayed initialize failed", "err", err)
+		}
 	}
 	close(stream.ready) // only now may the first message be read
 	return c
@@ -296,6 +315,7 @@ func (c *Conn) Handle(_ context.Context, jc *jsonrpc2.Conn, req *jsonrpc2.Reques
 		c.handleNotification(req)
 		return
 	}
+	c.observe(req, false)
 	if c.tryInline(req) {
 		return
 	}
@@ -308,6 +328,7 @@ func (c *Conn) Handle(_ context.Context, jc *jsonrpc2.Conn, req *jsonrpc2.Reques
 		go func() {
 			defer c.wg.Done()
 			c.reply(req.ID, nil, Errorf(CodeInvalidRequest, "invalid request: id %s is already in use by a request in flight", key))
+			c.observe(req, true)
 			c.doneRunning()
 		}()
 		return
@@ -385,7 +406,14 @@ func (c *Conn) tryInline(req *jsonrpc2.Request) bool {
 	}
 	result, err := c.invoke(ctx, req.Method, m.handle, params)
 	c.reply(req.ID, result, err)
+	c.observe(req, true)
 	return true
+}
+
+func (c *Conn) observe(req *jsonrpc2.Request, done bool) {
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(RequestEvent{ID: appendID(nil, req.ID), Method: req.Method, Done: done})
+	}
 }
 
 // admit applies the lifecycle rules and finds the handler.
@@ -435,6 +463,7 @@ func (c *Conn) finish(req *jsonrpc2.Request, r *inflight, result any, err error)
 		result, err = nil, errCancelled
 	}
 	c.reply(req.ID, result, err)
+	c.observe(req, true)
 	c.doneRunning()
 }
 
@@ -529,10 +558,14 @@ func (c *Conn) initialize(ctx context.Context, raw json.RawMessage) (any, error)
 			return nil, &ParamError{Field: "params", Msg: err.Error()}
 		}
 	}
+	return c.initializeWith(ctx, &p)
+}
+
+func (c *Conn) initializeWith(ctx context.Context, p *InitializeParams) (any, error) {
 	info := ServerInfo{Name: "aliasd"}
 	if c.cfg.Initialize != nil {
 		var err error
-		if info, err = c.cfg.Initialize(ctx, c, &p); err != nil {
+		if info, err = c.cfg.Initialize(ctx, c, p); err != nil {
 			return nil, err
 		}
 	}
