@@ -196,7 +196,7 @@ type sessionOptions struct {
 	envToken string                // the editor process's ALIASD_TOKEN
 	replay   *rpc.InitializeParams // initialize again, without a reply
 	observe  func(rpc.RequestEvent)
-	onInit   func(params json.RawMessage)
+	onInit   func(params json.RawMessage, framing rpc.Framing)
 }
 
 func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.Closer, opts sessionOptions) int {
@@ -210,7 +210,10 @@ func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 	})
 	// The session is attached before the first message is read, so
 	// initialize always finds it (and its ALIASD_TOKEN is never lost).
-	sess := &session{onInit: opts.onInit}
+	sess := &session{}
+	if opts.onInit != nil {
+		sess.onInit = func(params json.RawMessage) { opts.onInit(params, stream.Framing()) }
+	}
 	c := rpc.Serve(ctx, stream, rpc.ServerConfig{
 		Methods:       d.table,
 		Initialize:    d.initialize,

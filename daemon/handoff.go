@@ -64,7 +64,7 @@ func (d *Daemon) serveConn(ctx context.Context, conn *net.UnixConn) {
 		var p rpc.InitializeParams
 		if err := json.Unmarshal(msg.Params.Replay, &p); err == nil {
 			opts.replay = &p
-			notes.init(msg.Params.Replay)
+			notes.init(msg.Params.Replay, rpc.FramingUnknown)
 		}
 	}
 	r := io.Reader(in)
@@ -161,7 +161,9 @@ func (n *noteWriter) observe(ev rpc.RequestEvent) {
 	}
 }
 
-func (n *noteWriter) init(params json.RawMessage) { n.send(note{Init: params}) }
+func (n *noteWriter) init(params json.RawMessage, framing rpc.Framing) {
+	n.send(note{Init: params, Framing: framing.String()})
+}
 
 func (n *noteWriter) exit(code int) { n.send(note{Exit: &code}) }
 

@@ -54,7 +54,8 @@ type note struct {
 	Started  json.RawMessage `json:"started,omitempty"` // a request id
 	Finished json.RawMessage `json:"finished,omitempty"`
 	Method   string          `json:"method,omitempty"`
-	Init     json.RawMessage `json:"init,omitempty"` // initialize params
+	Init     json.RawMessage `json:"init,omitempty"`    // initialize params
+	Framing  string          `json:"framing,omitempty"` // the editor's, with Init
 	Exit     *int            `json:"exit,omitempty"`
 }
 
@@ -184,6 +185,12 @@ func (r *relay) session(conn *net.UnixConn, prefix []byte) (code int, ended bool
 			delete(r.pending, string(n.Finished))
 		case n.Init != nil:
 			r.initParams = n.Init
+			switch n.Framing {
+			case rpc.FramingLine.String():
+				r.framing = rpc.FramingLine
+			case rpc.FramingHeader.String():
+				r.framing = rpc.FramingHeader
+			}
 		}
 	}
 	if !got {

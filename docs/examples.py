@@ -532,7 +532,7 @@ def scene_main(cap, mock, work, readonly, revoked):
     with open(conf, "a") as f:
         f.write('[daemon]\nidle_timeout = "10m"\n')
     s.note("config.toml edited: [daemon] idle_timeout = \"10m\" added")
-    s.wait_method("window/showMessage", 15)
+    s.wait_method("window/logMessage", 15)
     with open(conf, "a") as f:
         f.write('[cache]\nmax_bytez = 1\n')
     s.note("config.toml edited: [cache] max_bytez = 1 added (a typo)")
