@@ -25,7 +25,7 @@ type record struct {
 }
 
 // RedactedValue replaces the value of a credential header.
-const RedactedValue = "REDACTED"
+const RedactedValue = "[REDACTED]" // the marker internal/redact uses too
 
 // credentialHeaders are replaced whatever Redact does with them.
 var credentialHeaders = map[string]bool{
