@@ -168,6 +168,14 @@ func BenchmarkStartLargeHistory(b *testing.B) {
 	}
 	big := largeHistory(b, n)
 	empty := b.TempDir()
+	// Both daemons keep a history of that size: with the default cap of
+	// 100 000 entries the large one would start pruning at once.
+	keep := fmt.Sprintf("[history]\nmax_entries = %d\n", 2*n)
+	for _, home := range []string{big, empty} {
+		if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(keep), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
 	startOnce := func(home string) time.Duration {
 		t0 := time.Now()
 		cmd := exec.Command(testutil.Aliasd(b), "stdio", "--standalone")
