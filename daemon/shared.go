@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,9 +25,22 @@ import (
 
 // SocketPath is the shared daemon's socket for this build: the name holds
 // the build identity, so a rebuilt binary never talks to an old daemon.
+// A Unix socket path is limited to 107 bytes; when the runtime directory is
+// too deep for that, the socket lives in a short per-user directory under
+// the system's temporary directory instead, named by a hash of the runtime
+// directory (so every home still has its own daemon).
 func SocketPath(runtimeDir string) string {
-	return filepath.Join(runtimeDir, "aliasd-"+buildinfo.ID()+".sock")
+	name := "aliasd-" + buildinfo.ID() + ".sock"
+	if p := filepath.Join(runtimeDir, name); len(p) <= maxSocketPath {
+		return p
+	}
+	sum := sha256.Sum256([]byte(runtimeDir))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("aliasd-%d", os.Getuid()), hex.EncodeToString(sum[:6]))
+	return filepath.Join(dir, name)
 }
+
+// maxSocketPath is the longest socket path that fits sockaddr_un.
+const maxSocketPath = 107
 
 func pidPath(runtimeDir string) string {
 	return filepath.Join(runtimeDir, "aliasd-"+buildinfo.ID()+".pid")
@@ -53,6 +68,18 @@ func PrepareRuntimeDir(dir string) error {
 		return fmt.Errorf("runtime directory %s has mode %04o: it must be closed to other users (chmod 700)", dir, fi.Mode().Perm())
 	}
 	return nil
+}
+
+// prepareSocketDir checks (or creates, 0700) the directories of a socket
+// that lives outside the runtime directory (see SocketPath).
+func prepareSocketDir(sock string) error {
+	dir := filepath.Dir(sock)
+	if parent := filepath.Dir(dir); filepath.Base(parent) == fmt.Sprintf("aliasd-%d", os.Getuid()) {
+		if err := PrepareRuntimeDir(parent); err != nil {
+			return err
+		}
+	}
+	return PrepareRuntimeDir(dir)
 }
 
 // checkSocketOwner refuses a socket file that another user created.
@@ -99,6 +126,9 @@ func (d *Daemon) ServeShared(ctx context.Context, sc SharedConfig) (err error) {
 		return err
 	}
 	sock := SocketPath(dir)
+	if err := prepareSocketDir(sock); err != nil {
+		return err
+	}
 	if _, err := os.Lstat(sock); err == nil {
 		if err := checkSocketOwner(sock); err != nil {
 			return err
@@ -246,6 +276,9 @@ func Connect(ctx context.Context, cc ConnectConfig) (*net.UnixConn, error) {
 		return nil, err
 	}
 	sock := SocketPath(cc.RuntimeDir)
+	if err := prepareSocketDir(sock); err != nil {
+		return nil, err
+	}
 	if c, err := dialSocket(sock); err == nil {
 		return c, nil
 	}

@@ -215,18 +215,35 @@ func waitGone(t *testing.T, pid int) {
 // exceeds the 108 bytes a Unix socket address holds), the command fails
 // and the log it points to says why.
 func TestDaemonStartFailureIsLogged(t *testing.T) {
-	home := filepath.Join(t.TempDir(), strings.Repeat("h", 100))
-	if err := os.MkdirAll(home, 0o700); err != nil {
+	home := t.TempDir()
+	writeConfig(t, home, "[daemon]\nidle_timeout = \"5s\"\n")
+	// The data directory cannot be created: a file stands in its way.
+	if err := os.WriteFile(filepath.Join(home, "data"), []byte("not a directory"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	writeConfig(t, home, "[daemon]\nidle_timeout = \"5s\"\n")
 	t.Cleanup(func() { testutil.StopDaemons(t, home) })
 	r := testutil.Run(t, testutil.Env(home), "", "status")
 	logPath := filepath.Join(home, "log", "aliasd.log")
 	if r.Code != 1 || !strings.Contains(string(r.Stderr), logPath) {
 		t.Fatalf("aliasd status: exit %d, stderr %q; want exit 1 pointing to %s", r.Code, r.Stderr, logPath)
 	}
-	if log := readLog(home); !strings.Contains(log, "cannot serve") || !strings.Contains(log, ".sock") {
+	if log := readLog(home); !strings.Contains(log, "cannot serve") || !strings.Contains(log, "data") {
 		t.Errorf("the log does not say why the daemon stopped:\n%s", log)
+	}
+}
+
+// TestLongHomeStillServes: a home so deep that a socket inside it would
+// pass the 107-byte limit still gets its daemon (the socket moves to a
+// short per-user directory).
+func TestLongHomeStillServes(t *testing.T) {
+	home := filepath.Join(t.TempDir(), strings.Repeat("h", 100))
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, home, "[daemon]\nidle_timeout = \"5s\"\n")
+	t.Cleanup(func() { testutil.StopDaemons(t, home) })
+	r := testutil.Run(t, testutil.Env(home), "", "status", "--json")
+	if r.Code != 0 || !strings.Contains(string(r.Stdout), `"mode": "shared"`) {
+		t.Fatalf("aliasd status with a deep home: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }

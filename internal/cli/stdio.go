@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -145,6 +146,9 @@ otherwise.`,
 			}
 			d, closeAll, err := newDaemon(stdio, lf, "shared")
 			if err != nil {
+				// Started detached, this process has no terminal: the log
+				// is where the one who started it looks.
+				logStartFailure(lf.file, err)
 				return err
 			}
 			defer closeAll()
@@ -171,4 +175,17 @@ func envTokenFor(mode string, stdio IO) string {
 		return stdio.Getenv("ALIASD_TOKEN")
 	}
 	return ""
+}
+
+// logStartFailure appends why the shared daemon could not start to its log.
+func logStartFailure(path string, err error) {
+	if e := os.MkdirAll(filepath.Dir(path), 0o700); e != nil {
+		return
+	}
+	f, e := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if e != nil {
+		return
+	}
+	defer f.Close()
+	slog.New(slog.NewTextHandler(f, nil)).Error("the shared daemon cannot serve", "err", err)
 }
