@@ -228,10 +228,10 @@ func callError(err error) error {
 	if errors.Is(err, cache.ErrBadKey) {
 		return rpc.InvalidParam("path", "%v", err)
 	}
-	if errors.Is(err, context.Canceled) {
-		return err
+	if errors.Is(err, cache.ErrBadMode) {
+		return rpc.InvalidParam("cache", "%v", err)
 	}
-	return err
+	return err // cancellation and the rest: rpc maps them
 }
 
 func credentialError(err error) error {
