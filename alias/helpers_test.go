@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 )
 
@@ -32,30 +33,12 @@ func fakeToken(t testing.TB) string {
 	return "goatapi_" + string(b)
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testEnv is a client wired to a base URL with a fake token and a captured
 // debug log that is scanned for the token when the test ends.
 type testEnv struct {
 	c      *Client
 	secret string
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 }
 
 // fastRetry keeps retry waits tiny in tests.
@@ -64,7 +47,7 @@ var fastRetry = RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 4 * time.Mill
 
 func newEnv(t *testing.T, baseURL string, mod func(*Config)) *testEnv {
 	t.Helper()
-	env := &testEnv{secret: fakeToken(t), logs: &syncBuffer{}}
+	env := &testEnv{secret: fakeToken(t), logs: &testutil.SyncBuffer{}}
 	cfg := Config{
 		BaseURL:        baseURL,
 		Tokens:         StaticToken{Profile: "test", Secret: env.secret, Fingerprint: "fp-test", Storage: rpc.StorageMemory},

@@ -6,23 +6,11 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aliasd/aliasd/alias"
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 )
-
-// waitFor polls cond with a generous deadline (no timing assertions).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // waiters returns how many callers wait on flights for any key.
 func (c *Cache) waitersForTest() int {
@@ -54,7 +42,7 @@ func TestConcurrentMissesShareOneFetch(t *testing.T) {
 			results[i], errs[i] = e.c.Do(context.Background(), req, u.fetch(itemPath, "", tok))
 		}()
 	}
-	waitFor(t, "all callers to wait on the shared fetch", func() bool { return e.c.waitersForTest() == n })
+	testutil.WaitFor(t, "all callers to wait on the shared fetch", func() bool { return e.c.waitersForTest() == n })
 	close(release)
 	wg.Wait()
 
@@ -104,7 +92,7 @@ func TestCancelledWaiterLeavesOthersWaiting(t *testing.T) {
 		}
 		resc <- res
 	}()
-	waitFor(t, "two waiters", func() bool { return e.c.waitersForTest() == 2 })
+	testutil.WaitFor(t, "two waiters", func() bool { return e.c.waitersForTest() == 2 })
 	cancel1()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled caller: Do = %v, want context.Canceled", err)
@@ -132,12 +120,12 @@ func TestLastWaiterLeavingCancelsFetch(t *testing.T) {
 		_, err := e.c.Do(ctx, req, u.fetch(itemPath, "", tok))
 		errc <- err
 	}()
-	waitFor(t, "the request to reach upstream", func() bool { return u.calls.Load() == 1 })
+	testutil.WaitFor(t, "the request to reach upstream", func() bool { return u.calls.Load() == 1 })
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Errorf("Do after cancel = %v, want context.Canceled", err)
 	}
-	waitFor(t, "upstream to see the request cancelled", func() bool { return u.canceled.Load() == 1 })
+	testutil.WaitFor(t, "upstream to see the request cancelled", func() bool { return u.canceled.Load() == 1 })
 	if s := e.stats(""); s.Entries != 0 {
 		t.Errorf("entries = %d, want 0", s.Entries)
 	}
@@ -218,7 +206,7 @@ func TestFetchRacingInvalidationIsNotStored(t *testing.T) {
 		}
 		resc <- res
 	}()
-	waitFor(t, "the list request to reach upstream", func() bool { return u.calls.Load() == 1 })
+	testutil.WaitFor(t, "the list request to reach upstream", func() bool { return u.calls.Load() == 1 })
 	if _, err := e.c.Invalidate([]string{path}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package tokens
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aliasd/aliasd/internal/redact"
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 // fakePAT returns an obviously fake PAT-shaped token made at run time.
@@ -77,26 +77,8 @@ var errNoService = errors.New("org.freedesktop.DBus.Error.ServiceUnknown: The na
 type testVault struct {
 	*Vault
 	dir string
-	log *syncBuffer
+	log *testutil.SyncBuffer
 	red *redact.Redactor
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes by slog.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func openTest(t *testing.T, cfg Config) *testVault {
@@ -104,7 +86,7 @@ func openTest(t *testing.T, cfg Config) *testVault {
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join(t.TempDir(), "config")
 	}
-	sb := &syncBuffer{}
+	sb := &testutil.SyncBuffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(sb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

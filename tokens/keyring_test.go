@@ -9,19 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond with a generous deadline (never asserts a duration).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+	"github.com/aliasd/aliasd/internal/testutil"
+)
 
 func pending(v *Vault) int {
 	v.kr.mu.Lock()
@@ -73,7 +63,7 @@ func TestKeyringHangsAutoFallsBackToFile(t *testing.T) {
 
 	// Once the keyring answers again the vault uses it.
 	hk.unblock()
-	waitFor(t, "the stuck keyring call to return", func() bool { return pending(v.Vault) == 0 })
+	testutil.WaitFor(t, "the stuck keyring call to return", func() bool { return pending(v.Vault) == 0 })
 	if err := v.CheckKeyring(ctx); err != nil {
 		t.Fatalf("CheckKeyring after recovery = %v", err)
 	}
@@ -147,7 +137,7 @@ func TestKeyringContextCancelDuringCall(t *testing.T) {
 	v := openTest(t, Config{Storage: StorageAuto, Keyring: hk, KeyringTimeout: time.Hour})
 	ctx, cancel := context.WithCancel(ctxT(t))
 	go func() {
-		waitFor(t, "the keyring call to start", func() bool { return hk.calls.Load() == 1 })
+		testutil.WaitFor(t, "the keyring call to start", func() bool { return hk.calls.Load() == 1 })
 		cancel()
 	}()
 	_, _, err := v.Add(ctx, "work", fakePAT())

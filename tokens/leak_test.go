@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aliasd/aliasd/internal/redact"
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 // TestNoSecretLeaks drives every operation, good and bad, in every storage
@@ -33,7 +34,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			var logBuf syncBuffer
+			var logBuf testutil.SyncBuffer
 			cfg := m.cfg
 			cfg.Dir = filepath.Join(t.TempDir(), "cfg")
 			cfg.Logger = slog.New(slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))

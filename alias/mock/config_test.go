@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aliasd/aliasd/alias"
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 func TestParseTokenSpec(t *testing.T) {
@@ -164,5 +165,5 @@ func TestServeHTTPDirect(t *testing.T) {
 	defer srv.Close()
 	ts := &testServer{Server: s, base: srv.URL + "/api/v1", token: tok}
 	id := ts.do(t, ts.Example(byName(t, "BatchActivateListings"))).json(t)["batch_id"].(string)
-	waitFor(t, "batch", func() bool { return ts.get(t, "/listings/batch/"+id).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
+	testutil.WaitFor(t, "batch", func() bool { return ts.get(t, "/listings/batch/"+id).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
 }

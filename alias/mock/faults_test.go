@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 func TestFaultHeaders(t *testing.T) {
@@ -155,7 +157,7 @@ func TestLatencyFault(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("a 10m delay answered within 50ms")
 	}
-	waitFor(t, "the mock to notice the client left", func() bool {
+	testutil.WaitFor(t, "the mock to notice the client left", func() bool {
 		for _, r := range ts.RequestLog() {
 			if r.Fault == "client-gone" {
 				return true

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 func TestETag(t *testing.T) {
@@ -56,17 +58,6 @@ func TestETag(t *testing.T) {
 	})
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestBatchLifecycle(t *testing.T) {
 	ts := startServer(t, Config{Seed: 2, BatchStep: 30 * time.Millisecond})
 	create := ts.Example(byName(t, "BatchCreateListings"))
@@ -83,7 +74,7 @@ func TestBatchLifecycle(t *testing.T) {
 		}
 	}
 	seen := map[string]bool{}
-	waitFor(t, "batch completion", func() bool {
+	testutil.WaitFor(t, "batch completion", func() bool {
 		st := ts.get(t, "/listings/batch/"+id).json(t)["status"].(string)
 		seen[st] = true
 		return st == "BATCH_STATUS_COMPLETED"
@@ -116,7 +107,7 @@ func TestBatchLifecycle(t *testing.T) {
 	// A batch over unknown ids completes with failed operations.
 	a = ts.send(t, "POST", "/listings/batch_deactivate?ids=nope-1&ids=nope-2", nil)
 	id = a.json(t)["batch_id"].(string)
-	waitFor(t, "failing batch", func() bool { return ts.get(t, "/listings/batch/"+id).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
+	testutil.WaitFor(t, "failing batch", func() bool { return ts.get(t, "/listings/batch/"+id).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
 	if b := ts.get(t, "/listings/batch/"+id).json(t); b["failed"] != "2" {
 		t.Errorf("batch over unknown ids = %v, want 2 failed", b)
 	}
@@ -147,7 +138,7 @@ func TestBatchUpdateConditional(t *testing.T) {
 	body := fmt.Sprintf(`{"items":[{"id":%q,"price_cents_change":{"new_value":"%d","conditional_value":"%s","condition_operator":"CONDITION_OPERATOR_EQ"}},`+
 		`{"id":%q,"price_cents_change":{"new_value":"%d","conditional_value":"100","condition_operator":1}}]}`, id, atoi(t, price)+100, price, id, atoi(t, price)+200)
 	bid := ts.send(t, "POST", "/listings/batch_update", []byte(body)).json(t)["batch_id"].(string)
-	waitFor(t, "update batch", func() bool { return ts.get(t, "/listings/batch/"+bid).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
+	testutil.WaitFor(t, "update batch", func() bool { return ts.get(t, "/listings/batch/"+bid).json(t)["status"] == "BATCH_STATUS_COMPLETED" })
 	if b := ts.get(t, "/listings/batch/"+bid).json(t); b["failed"] != "1" {
 		t.Errorf("batch = %v, want the unmet condition to fail", b)
 	}
