@@ -95,38 +95,35 @@ function M.list(cb)
   end)
 end
 
-function M.use(name, cb)
+-- named runs a token method that takes a profile name; on success it calls
+-- done(result), then hands the result on.
+local function named(method, verb, name, cb, done)
   cb = cb or function() end
   local bad = check_name(name)
   if bad then
     util.notify(bad, levels.ERROR)
     return cb({ message = bad }, nil)
   end
-  session.request('alias/token/use', { name = name }, function(err, result)
+  session.request(method, { name = name }, function(err, result)
     if err then
-      util.notify(('token use %s failed: %s'):format(name, util.rpc_error(err)), levels.ERROR)
+      util.notify(('token %s %s failed: %s'):format(verb, name, util.rpc_error(err)), levels.ERROR)
       return cb(err, nil)
     end
-    util.notify('active token: ' .. name)
-    warnings(result)
+    done(result)
     cb(nil, result)
   end)
 end
 
+function M.use(name, cb)
+  named('alias/token/use', 'use', name, cb, function(result)
+    util.notify('active token: ' .. name)
+    warnings(result)
+  end)
+end
+
 function M.remove(name, cb)
-  cb = cb or function() end
-  local bad = check_name(name)
-  if bad then
-    util.notify(bad, levels.ERROR)
-    return cb({ message = bad }, nil)
-  end
-  session.request('alias/token/remove', { name = name }, function(err, result)
-    if err then
-      util.notify(('token remove %s failed: %s'):format(name, util.rpc_error(err)), levels.ERROR)
-      return cb(err, nil)
-    end
+  named('alias/token/remove', 'remove', name, cb, function()
     util.notify('removed token ' .. name)
-    cb(nil, result)
   end)
 end
 
