@@ -330,7 +330,7 @@ func checkBaseURL(s string) error {
 	case "https":
 		return nil
 	case "http":
-		if IsLoopback(u.Hostname()) {
+		if isLoopback(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%q: plain http is allowed only to a loopback host (tokens would travel in clear text)", s)
@@ -338,8 +338,8 @@ func checkBaseURL(s string) error {
 	return fmt.Errorf("%q: scheme must be https", s)
 }
 
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

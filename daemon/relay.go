@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -61,10 +60,8 @@ type note struct {
 
 // RelayConfig configures Relay. In, Out and Dial are required.
 type RelayConfig struct {
-	// In and Out are the editor's side; when they are not files (tests),
-	// the relay bridges them through pipes.
-	In  io.Reader
-	Out io.Writer
+	// In and Out are the editor's side: their descriptors are handed over.
+	In, Out *os.File
 	// Dial connects to the shared daemon, starting it when needed.
 	Dial   func(ctx context.Context) (*net.UnixConn, error)
 	Reader rpc.ReaderOptions
@@ -81,13 +78,7 @@ func Relay(ctx context.Context, cfg RelayConfig) int {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	in, out, cleanup, err := editorFiles(cfg.In, cfg.Out)
-	if err != nil {
-		cfg.Logger.Error("relay: editor streams", "err", err)
-		return 1
-	}
-	defer cleanup()
-	r := &relay{cfg: cfg, logger: cfg.Logger, in: in, out: out, pending: map[string]string{}}
+	r := &relay{cfg: cfg, logger: cfg.Logger, in: cfg.In, out: cfg.Out, pending: map[string]string{}}
 	return r.run(ctx)
 }
 
@@ -292,40 +283,4 @@ func (r *relay) writeNotification(method string, params any) {
 		Params  any    `json:"params"`
 	}{"2.0", method, params})
 	r.writeOut(b)
-}
-
-// editorFiles returns the editor's streams as files whose descriptors can
-// be handed over. Streams that are not files are bridged through pipes.
-func editorFiles(in io.Reader, out io.Writer) (inF, outF *os.File, cleanup func(), err error) {
-	var closers []func()
-	cleanup = func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	if f, ok := in.(*os.File); ok {
-		inF = f
-	} else {
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			return nil, nil, cleanup, err
-		}
-		go func() { io.Copy(pw, in); pw.Close() }()
-		closers = append(closers, func() { pr.Close() })
-		inF = pr
-	}
-	if f, ok := out.(*os.File); ok {
-		outF = f
-	} else {
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			cleanup()
-			return nil, nil, func() {}, err
-		}
-		done := make(chan struct{})
-		go func() { io.Copy(out, pr); close(done) }()
-		closers = append(closers, func() { pw.Close(); <-done; pr.Close() })
-		outF = pw
-	}
-	return inF, outF, cleanup, nil
 }

@@ -106,10 +106,16 @@ when none runs), so every editor and the CLI share one history and cache.
 				return withCode(ExitError, err)
 			}
 			cc.Logger = logger
+			// The session is handed to the daemon as file descriptors.
+			in, inOK := stdio.In.(*os.File)
+			out, outOK := stdio.Out.(*os.File)
+			if !inOK || !outOK {
+				return withCode(ExitError, errors.New("stdin and stdout must be files or pipes; use --standalone"))
+			}
 			conf, _ := config.Load(paths.ConfigFile(), config.Env{})
 			code := daemon.Relay(ctx, daemon.RelayConfig{
-				In:       stdio.In,
-				Out:      stdio.Out,
+				In:       in,
+				Out:      out,
 				Dial:     func(ctx context.Context) (*net.UnixConn, error) { return daemon.Connect(ctx, cc) },
 				Reader:   rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
 				Logger:   logger,
@@ -154,14 +160,8 @@ otherwise.`,
 			defer closeAll()
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			err = d.ServeShared(ctx, daemon.SharedConfig{})
-			if errors.Is(err, daemon.ErrAlreadyRunning) {
-				return withCode(ExitError, err)
-			}
-			if err != nil {
-				return withCode(ExitError, err)
-			}
-			return nil
+			// ErrAlreadyRunning included: the message says what to do.
+			return withCode(ExitError, d.ServeShared(ctx, daemon.SharedConfig{}))
 		},
 	}
 	lf.add(cmd)

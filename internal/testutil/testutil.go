@@ -261,11 +261,6 @@ func ErrorOf(m map[string]json.RawMessage) (rpc.WireError, bool) {
 	return e, json.Unmarshal(m["error"], &e) == nil
 }
 
-// Contains reports whether any needle occurs in haystack, for leak scans.
-func Contains(haystack []byte, needle string) bool {
-	return needle != "" && bytes.Contains(haystack, []byte(needle))
-}
-
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return strings.TrimSpace(string(b))
