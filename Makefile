@@ -28,6 +28,8 @@ vet:
 
 gotest:
 	$(GO) test -race -timeout 20m ./...
+	# The history suite again, every History answering from a journal.
+	ALIASD_TEST_JOURNAL=1 $(GO) test -race -timeout 10m ./history
 
 # The vault's keyring tests against a real Secret Service (a private D-Bus
 # session with an unlocked gnome-keyring).

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -52,6 +53,7 @@ func (d *Daemon) open(conf config.Config) error {
 
 	d.history, err = history.Open(history.Config{
 		DB:         d.store.DB(),
+		Journal:    filepath.Join(d.cfg.Paths.DataDir, "history.journal"),
 		MaxEntries: conf.History.MaxEntries,
 		MaxAge:     conf.History.MaxAge.D(),
 		BodyCap:    conf.History.BodyCap,

@@ -381,3 +381,53 @@ func BenchmarkAppend64(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendJournal measures what one call waits for: appends from a
+// single goroutine, alternating between a History that commits to bbolt
+// and one that answers from its journal (each on its own fresh file), and
+// reports both medians and their ratio from the same run. The journal's
+// folder runs meanwhile, as it does in the daemon.
+func BenchmarkAppendJournal(b *testing.B) {
+	dir := b.TempDir()
+	open := func(name, journal string) *History {
+		db, err := bolt.Open(filepath.Join(dir, name), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := Open(Config{DB: db, Journal: journal, PruneInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { h.Close(); db.Close() })
+		return h
+	}
+	direct := open("direct.db", "")
+	journaled := open("journal.db", filepath.Join(dir, "history.journal"))
+	r := rand.New(rand.NewPCG(3, 4))
+	details := make([]*rpc.HistoryDetail, 256)
+	for i := range details {
+		details[i] = syntheticDetail(r, i)
+	}
+	ds, js := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		d := details[i%len(details)]
+		t0 := time.Now()
+		if _, err := direct.Append(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := journaled.Append(context.Background(), d); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		ds, js = append(ds, t1.Sub(t0)), append(js, t2.Sub(t1))
+	}
+	b.StopTimer()
+	slices.Sort(ds)
+	slices.Sort(js)
+	md, mj := ds[len(ds)/2], js[len(js)/2]
+	b.ReportMetric(float64(md.Nanoseconds()), "direct-median-ns")
+	b.ReportMetric(float64(mj.Nanoseconds()), "journal-median-ns")
+	b.ReportMetric(float64(mj)/float64(md), "journal/direct")
+}

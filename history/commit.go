@@ -61,6 +61,9 @@ func (h *History) enqueue(rec *record) *pending {
 // commitLoop runs until Close closes the queue.
 func (h *History) commitLoop() {
 	defer close(h.commits)
+	if h.folds != nil {
+		defer close(h.folds)
+	}
 	group := make([]*pending, 0, maxGroup)
 	for p := range h.queue {
 		group = append(group[:0], p)
@@ -76,8 +79,44 @@ func (h *History) commitLoop() {
 				break gather
 			}
 		}
-		h.commitGroup(group)
+		if h.jr != nil {
+			h.journalGroup(group)
+		} else {
+			h.commitGroup(group)
+		}
 	}
+}
+
+// journalGroup writes a group to the journal, answers its callers and hands
+// it to the folder. If the journal cannot be written the group is
+// committed to bbolt directly, so no append fails because of the journal.
+func (h *History) journalGroup(group []*pending) {
+	if h.jr.dead {
+		h.commitGroup(group)
+		return
+	}
+	if h.jr.size > journalTrim {
+		if _, ok := h.waitFolded(h.journaled, settleLimit); ok {
+			if err := h.jr.trim(); err != nil {
+				h.log.Warn("history: emptying the journal", "err", err)
+			}
+		}
+	}
+	if err := h.jr.write(group); err != nil {
+		h.log.Error("history: journal write failed; committing to the database directly", "err", err)
+		h.commitGroup(group)
+		return
+	}
+	recs := make([]*record, len(group))
+	for i, p := range group {
+		recs[i] = p.rec
+	}
+	h.journaled = recs[len(recs)-1].id
+	h.acked.Store(h.journaled)
+	for _, p := range group {
+		p.done <- nil
+	}
+	h.folds <- recs
 }
 
 // commitGroup writes a group in one transaction. As with bbolt's Batch,

@@ -8,38 +8,53 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aliasd/aliasd/internal/testutil"
 	bolt "go.etcd.io/bbolt"
 )
 
-const crashChildEnv = "ALIASD_HISTORY_CRASH_CHILD"
+var replayedRe = regexp.MustCompile(`replaying the journal.*replayed=(\d+)`)
+
+const (
+	crashChildEnv   = "ALIASD_HISTORY_CRASH_CHILD"
+	crashJournalEnv = "ALIASD_HISTORY_CRASH_JOURNAL" // the child's journal, if any
+)
 
 // TestCrashDurability re-executes the test binary as a child that appends
 // from 64 goroutines and prints each id once Append has returned. The parent
 // kills it with SIGKILL at a random moment, reopens the file and checks that
 // every printed id is there and the file passes tx.Check. 20 rounds on the
-// same file.
+// same file, committing straight to bbolt and then through a journal (the
+// daemon's mode), where the reopen replays what the kill left unfolded.
 func TestCrashDurability(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
-		crashChild(path)
+		crashChild(path, os.Getenv(crashJournalEnv))
 		return
 	}
 	if testing.Short() {
 		t.Skip("runs 20 child processes")
 	}
+	t.Run("direct", func(t *testing.T) { crashRounds(t, "") })
+	t.Run("journal", func(t *testing.T) { crashRounds(t, filepath.Join(t.TempDir(), "history.journal")) })
+}
+
+func crashRounds(t *testing.T, journal string) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "aliasd.db")
-	total := 0
+	total, replayed := 0, 0
 	for round := 0; round < 20; round++ {
-		ids := runAndKill(t, path, round)
+		ids := runAndKill(t, path, journal, round)
 		db := openPath(t, path)
 		checkDB(t, db)
-		h, err := Open(Config{DB: db, PruneInterval: -1, MaxEntries: 1 << 30})
+		var log testutil.SyncBuffer
+		h, err := Open(Config{DB: db, Journal: journal, PruneInterval: -1, MaxEntries: 1 << 30, Logger: logTo(&log)})
 		if err != nil {
 			db.Close()
 			t.Fatalf("round %d: Open after SIGKILL = %v", round, err)
@@ -57,6 +72,10 @@ func TestCrashDurability(t *testing.T) {
 			t.Errorf("round %d: %d of %d acknowledged entries missing", round, missing, len(ids))
 		}
 		checkIndexes(t, h)
+		if m := replayedRe.FindStringSubmatch(log.String()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			replayed += n
+		}
 		n, _ := h.Count()
 		h.Close()
 		db.Close()
@@ -66,16 +85,16 @@ func TestCrashDurability(t *testing.T) {
 		}
 	}
 	if !t.Failed() {
-		t.Logf("%d acknowledged appends over 20 kills, all present", total)
+		t.Logf("%d acknowledged appends over 20 kills, all present; %d came back from the journal", total, replayed)
 	}
 }
 
 // runAndKill starts the child, kills it at a random moment after its first
 // acknowledged append and returns the ids it printed in full.
-func runAndKill(t *testing.T, path string, round int) []string {
+func runAndKill(t *testing.T, path, journal string, round int) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDurability$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path, crashJournalEnv+"="+journal)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -130,13 +149,13 @@ func runAndKill(t *testing.T, path string, round int) []string {
 }
 
 // crashChild appends until killed (or for at most two minutes).
-func crashChild(path string) {
+func crashChild(path, journal string) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child: bolt open:", err)
 		os.Exit(2)
 	}
-	h, err := Open(Config{DB: db, PruneInterval: -1, MaxEntries: 1 << 30})
+	h, err := Open(Config{DB: db, Journal: journal, PruneInterval: -1, MaxEntries: 1 << 30})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child: history open:", err)
 		os.Exit(2)

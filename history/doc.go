@@ -6,9 +6,13 @@
 // An entry is durable once Append returns. Appends are group-committed:
 // one committer goroutine writes everything queued in one transaction, so
 // concurrent callers share one fsync and an idle append waits only for its
-// own (commit.go explains why this beats bbolt's Batch here). Ids are
-// time-ordered, sortable and handed out in commit order; the entries bucket
-// is keyed by their big-endian form, so bucket order is time order. Secondary buckets index request IDs, status
+// own (commit.go explains why this beats bbolt's Batch here). With
+// Config.Journal, as the daemon runs it, the committer writes the group to
+// an append-only journal with a single sync and answers; a folder goroutine
+// moves the entries into bbolt right after, and Open replays what a crash
+// left unfolded (journal.go). Ids are time-ordered, sortable and handed out
+// in commit order; the entries bucket is keyed by their big-endian form, so
+// bucket order is time order. Secondary buckets index request IDs, status
 // classes and errors so that the common queries (one request ID, the newest
 // errors, one status class) never read the whole history. Retention (a
 // maximum count and age) runs in small background transactions so it never

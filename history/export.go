@@ -60,7 +60,7 @@ func (h *History) Export(w io.Writer, format string, params rpc.HistoryListParam
 	for start := 0; start < len(ids); start += exportChunk {
 		chunk := ids[start:min(start+exportChunk, len(ids))]
 		details := make([]*rpc.HistoryDetail, 0, len(chunk))
-		err := h.db.View(func(tx *bolt.Tx) error {
+		err := h.view(func(tx *bolt.Tx) error {
 			for _, id := range chunk {
 				d, err := readDetail(tx, id)
 				if errors.Is(err, ErrNotFound) {

@@ -333,6 +333,15 @@ func TestNoTokenLeaks(t *testing.T) {
 		if scan("file", raw) {
 			t.Errorf("the db file contains the token")
 		}
+		if j := h.cfg.Journal; j != "" {
+			jraw, err := os.ReadFile(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scan("journal", jraw) {
+				t.Errorf("the journal contains the token")
+			}
+		}
 		if !bytes.Contains(raw, []byte("[TOKEN]")) {
 			t.Errorf("the db file lacks the redaction marker; did the entries get written?")
 		}
@@ -341,6 +350,12 @@ func TestNoTokenLeaks(t *testing.T) {
 		db, path := openDB(t)
 		h := newHistory(t, db, Config{Redact: func(s string) string { return s }, BodyCap: 1000})
 		mustAppend(t, h, leaky())
+		if j := h.cfg.Journal; j != "" {
+			if jraw, _ := os.ReadFile(j); !scan("journal", jraw) {
+				t.Errorf("control: the journal does not contain the unredacted token; the scan is blind")
+			}
+		}
+		h.settle()
 		raw, _ := os.ReadFile(path)
 		if !scan("file", raw) {
 			t.Errorf("control: the db file does not contain the unredacted token; the scan is blind")

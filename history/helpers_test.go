@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,11 +51,18 @@ func checkDB(t testing.TB, db *bolt.DB) {
 	}
 }
 
+// journalEnv, when set, makes newHistory open every History with a journal,
+// so the whole suite runs in that mode too (make gotest does both).
+const journalEnv = "ALIASD_TEST_JOURNAL"
+
 // newHistory opens a History on db; the background pruner is off unless
 // cfg says otherwise. It is closed at the end of the test.
 func newHistory(t testing.TB, db *bolt.DB, cfg Config) *History {
 	t.Helper()
 	cfg.DB = db
+	if cfg.Journal == "" && os.Getenv(journalEnv) != "" {
+		cfg.Journal = filepath.Join(t.TempDir(), "history.journal")
+	}
 	if cfg.PruneInterval == 0 {
 		cfg.PruneInterval = -1
 	}

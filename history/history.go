@@ -67,6 +67,12 @@ type Config struct {
 	// DB is the open bbolt file (required). History creates its own
 	// buckets in it and never closes it.
 	DB *bolt.DB
+	// Journal, if set, is the path of a write-ahead log beside DB: an
+	// append is answered once its record is synced there, and written
+	// into DB right after (see journal.go). Empty commits straight to DB.
+	// The caller must hold DB open (and so its lock) while the History
+	// is open: the journal has no lock of its own.
+	Journal string
 	// MaxEntries caps the number of entries (default 100 000).
 	MaxEntries int
 	// MaxAge drops entries older than this (default 90 days).
@@ -157,8 +163,22 @@ type History struct {
 	enqMu   sync.Mutex
 	commits chan struct{} // closed when the committer exits
 
+	// The journal, when Config.Journal is set (see journal.go).
+	jr         *journal
+	journaled  uint64         // committer only: the newest journaled id
+	acked      atomic.Uint64  // the newest id answered from the journal
+	folds      chan []*record // journaled groups for the folder
+	foldDone   chan struct{}  // closed when the folder exits
+	foldNow    chan struct{}  // asks the folder to stop gathering; buffered
+	foldMu     sync.Mutex
+	folded     uint64        // guarded by foldMu: the newest folded id
+	foldedCh   chan struct{} // guarded by foldMu: closed at the next fold
+	stopping   atomic.Bool   // Close has begun: the folder stops retrying
+	foldFailed bool          // folder only, read after foldDone
+
 	// Test and benchmark hooks, set before use.
 	afterPut func(rec *record) error // runs at the end of each put function
+	onFold   func()                  // runs before the folder writes a group
 	mode     commitMode              // how Append commits
 }
 
@@ -222,6 +242,16 @@ func Open(cfg Config) (*History, error) {
 	}
 	if err := h.load(); err != nil {
 		return nil, fmt.Errorf("opening history: %w", err)
+	}
+	if cfg.Journal != "" {
+		if err := h.openJournal(cfg.Journal); err != nil {
+			return nil, fmt.Errorf("opening history: %w", err)
+		}
+		h.folds = make(chan []*record, 64)
+		h.foldDone = make(chan struct{})
+		h.foldNow = make(chan struct{}, 1)
+		h.foldedCh = make(chan struct{})
+		go h.foldLoop()
 	}
 	h.queue = make(chan *pending, maxGroup)
 	h.commits = make(chan struct{})
@@ -310,6 +340,16 @@ func (h *History) Close() {
 		h.appendMu.Unlock()
 		close(h.queue)
 		<-h.commits
+		if h.jr != nil {
+			h.stopping.Store(true)
+			<-h.foldDone
+			if !h.foldFailed {
+				if err := h.jr.trim(); err != nil {
+					h.log.Warn("history: emptying the journal", "err", err)
+				}
+			}
+			h.jr.f.Close()
+		}
 		h.stop()
 		<-h.done
 	})
@@ -421,7 +461,7 @@ func (h *History) Get(id string) (*rpc.HistoryDetail, error) {
 		return nil, &ParamError{Field: "id", Reason: err.Error()}
 	}
 	var d *rpc.HistoryDetail
-	err = h.db.View(func(tx *bolt.Tx) error {
+	err = h.view(func(tx *bolt.Tx) error {
 		var err error
 		d, err = readDetail(tx, v)
 		return err
@@ -440,7 +480,7 @@ func (h *History) GetByRequestID(rid string) (*rpc.HistoryDetail, error) {
 		return nil, &ParamError{Field: "requestId", Reason: "must be 1 to 512 characters without NUL"}
 	}
 	var d *rpc.HistoryDetail
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := h.view(func(tx *bolt.Tx) error {
 		prefix := ridPrefix(rid)
 		c := tx.Bucket(bucketRID).Cursor()
 		for k, _ := seekLE(c, ridKey(rid, ^uint64(0))); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, _ = c.Prev() {
@@ -476,7 +516,7 @@ func (h *History) Lookup(s string) (*rpc.HistoryDetail, error) {
 // Count returns the number of stored entries.
 func (h *History) Count() (int, error) {
 	var n uint64
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := h.view(func(tx *bolt.Tx) error {
 		n = getUint(tx.Bucket(bucketState), keyCount)
 		return nil
 	})
@@ -487,8 +527,12 @@ func (h *History) Count() (int, error) {
 // its size; bbolt reuses the freed pages.
 func (h *History) Clear() (int, error) {
 	var n uint64
+	h.settle()
 	err := h.db.Update(func(tx *bolt.Tx) error {
 		n = getUint(tx.Bucket(bucketState), keyCount)
+		// The folded mark outlives a clear: records the journal still
+		// holds must not come back at the next Open.
+		folded := getUint(tx.Bucket(bucketState), keyFolded)
 		for _, name := range dataBuckets {
 			if err := tx.DeleteBucket(name); err != nil {
 				return fmt.Errorf("deleting bucket %s: %w", name, err)
@@ -497,7 +541,10 @@ func (h *History) Clear() (int, error) {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
 		}
-		return nil
+		if folded == 0 {
+			return nil
+		}
+		return putUint(tx.Bucket(bucketState), keyFolded, folded)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("clearing history: %w", err)

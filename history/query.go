@@ -306,7 +306,7 @@ func (h *History) scan(q *query, want int, visit func(id uint64, e *rpc.HistoryE
 			room = min(room, want-visited)
 		}
 		done := false
-		err := h.db.View(func(tx *bolt.Tx) error {
+		err := h.view(func(tx *bolt.Tx) error {
 			entries := tx.Bucket(bucketEntries)
 			c := tx.Bucket(p.bucket).Cursor()
 			target := append(append([]byte(nil), p.prefix...), idKey(p.hi)...)

@@ -1,0 +1,273 @@
+package history
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliasd/aliasd/internal/testutil"
+	"github.com/aliasd/aliasd/rpc"
+)
+
+// journalFrames prepares n entries with fresh ids and returns their
+// frames, as a committer would have written them, and their request IDs.
+func journalFrames(t *testing.T, h *History, n int, prefix string) ([]byte, []string) {
+	t.Helper()
+	var buf []byte
+	var rids []string
+	for i := range n {
+		rid := fmt.Sprintf("%s-%d", prefix, i)
+		status := []int{404, 409, 503}[i%3] // errors, for assertStoredOnce
+		rec, err := h.prepare(detail("GET", "/api/v1/catalog/"+rid, status, rid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.assign(h.ids.next(time.Now()))
+		buf = encodeFrame(buf, rec)
+		rids = append(rids, rid)
+	}
+	return buf, rids
+}
+
+func logTo(buf *testutil.SyncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestJournalReplay writes the journal a crash would leave — acknowledged
+// frames, then half of an unsynced one — and checks that Open stores every
+// whole frame once, drops the torn one with a warning, empties the file,
+// and that a second Open adds nothing.
+func TestJournalReplay(t *testing.T) {
+	db, _ := openDB(t)
+	jpath := filepath.Join(t.TempDir(), "history.journal")
+	scratch := newHistory(t, db, Config{})
+	frames, rids := journalFrames(t, scratch, 50, "replay")
+	torn, _ := journalFrames(t, scratch, 1, "torn")
+	scratch.Close()
+	if err := os.WriteFile(jpath, append(frames, torn[:len(torn)/2]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var log testutil.SyncBuffer
+	h := newHistory(t, db, Config{Journal: jpath, Logger: logTo(&log)})
+	for _, rid := range rids {
+		assertStoredOnce(t, h, rid, 1)
+	}
+	if _, err := h.GetByRequestID("torn-0"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the torn frame's entry: GetByRequestID = %v, want ErrNotFound", err)
+	}
+	if n, _ := h.Count(); n != 50 {
+		t.Errorf("Count = %d, want 50", n)
+	}
+	if !strings.Contains(log.String(), "unfinished end of the journal") {
+		t.Errorf("no warning about the torn frame; log:\n%s", log.String())
+	}
+	if fi, err := os.Stat(jpath); err != nil || fi.Size() != 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("journal after replay: %v, %v; want empty, mode 0600", fi, err)
+	}
+	checkIndexes(t, h)
+	// New ids continue after the replayed ones.
+	e := mustAppend(t, h, detail("GET", "/api/v1/after", 200, "after-replay"))
+	d, err := h.GetByRequestID("replay-49")
+	if err != nil || e.ID <= d.ID {
+		t.Errorf("id after replay %s, last replayed %v (%v): want larger", e.ID, d, err)
+	}
+	h.Close()
+
+	// The same frames again (as if the file had not been emptied): the
+	// folded mark makes them no-ops.
+	if err := os.WriteFile(jpath, frames, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHistory(t, db, Config{Journal: jpath})
+	if n, _ := h2.Count(); n != 51 {
+		t.Errorf("Count after replaying folded frames = %d, want 51", n)
+	}
+	for _, rid := range rids {
+		assertStoredOnce(t, h2, rid, 1)
+	}
+}
+
+// TestJournalDamaged: a journal of random bytes, or one whose middle frame
+// fails its checksum, is read up to the damage; Open succeeds and the
+// history works.
+func TestJournalDamaged(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(frames []byte) []byte
+		want int // entries replayed out of 10
+	}{
+		{"random bytes", func([]byte) []byte {
+			b := make([]byte, 5000)
+			for i := range b {
+				b[i] = byte(i*7919 + i>>3)
+			}
+			return b
+		}, 0},
+		{"flipped bit in the fourth frame", func(frames []byte) []byte {
+			off := 0
+			for range 3 {
+				_, n, err := decodeFrame(frames[off:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				off += n
+			}
+			b := bytes.Clone(frames)
+			b[off+20] ^= 0x10
+			return b
+		}, 3},
+		{"length beyond the file", func(frames []byte) []byte {
+			return append(bytes.Clone(frames), 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0)
+		}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := openDB(t)
+			jpath := filepath.Join(t.TempDir(), "history.journal")
+			scratch := newHistory(t, db, Config{})
+			frames, _ := journalFrames(t, scratch, 10, "dmg")
+			scratch.Close()
+			if err := os.WriteFile(jpath, tc.make(frames), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var log testutil.SyncBuffer
+			h := newHistory(t, db, Config{Journal: jpath, Logger: logTo(&log)})
+			if n, _ := h.Count(); n != tc.want {
+				t.Errorf("Count = %d, want %d", n, tc.want)
+			}
+			if !strings.Contains(log.String(), "unfinished end of the journal") {
+				t.Errorf("no warning; log:\n%s", log.String())
+			}
+			mustAppend(t, h, detail("GET", "/api/v1/ok", 404, "works"))
+			assertStoredOnce(t, h, "works", 1)
+			checkIndexes(t, h)
+		})
+	}
+}
+
+// TestJournalReadYourWrites slows the folder down: an entry is still
+// found by every query as soon as its Append has returned.
+func TestJournalReadYourWrites(t *testing.T) {
+	db, _ := openDB(t)
+	h := newHistory(t, db, Config{Journal: filepath.Join(t.TempDir(), "history.journal")})
+	var folds int
+	var mu sync.Mutex
+	h.onFold = func() {
+		mu.Lock()
+		folds++
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 40 {
+		rid := fmt.Sprintf("ryw-%d", i)
+		e := mustAppend(t, h, detail("GET", "/api/v1/ryw", 404, rid))
+		if d, err := h.Get(e.ID); err != nil || d.RequestID != rid {
+			t.Fatalf("Get(%s) right after Append = %v, %v", e.ID, d, err)
+		}
+		if _, err := h.GetByRequestID(rid); err != nil {
+			t.Fatalf("GetByRequestID(%s) right after Append = %v", rid, err)
+		}
+		mustAppend(t, h, detail("GET", "/api/v1/ryw", 200, rid+"-ok"))
+		res, err := h.List(rpc.HistoryListParams{ErrorsOnly: true, Limit: 1})
+		if err != nil || len(res.Entries) != 1 || res.Entries[0].ID != e.ID {
+			t.Fatalf("List(errorsOnly) right after Append = %+v, %v; want %s first", res.Entries, err, e.ID)
+		}
+		if n, _ := h.Count(); n != 2*(i+1) {
+			t.Fatalf("Count = %d, want %d", n, 2*(i+1))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if folds == 0 {
+		t.Fatal("the folder never ran: the journal was not in use")
+	}
+}
+
+// TestJournalWriteFailure: when the journal cannot be written, appends
+// are committed straight to bbolt and still succeed.
+func TestJournalWriteFailure(t *testing.T) {
+	db, _ := openDB(t)
+	var log testutil.SyncBuffer
+	h := newHistory(t, db, Config{Journal: filepath.Join(t.TempDir(), "history.journal"), Logger: logTo(&log)})
+	mustAppend(t, h, detail("GET", "/api/v1/a", 500, "before"))
+	h.jr.f.Close() // every later write fails with EBADF, and so does the cut-back
+	for i := range 3 {
+		mustAppend(t, h, detail("GET", "/api/v1/a", 500, fmt.Sprintf("direct-%d", i)))
+	}
+	for _, rid := range []string{"before", "direct-0", "direct-1", "direct-2"} {
+		assertStoredOnce(t, h, rid, 1)
+	}
+	if got := strings.Count(log.String(), "journal write failed"); got != 1 {
+		t.Errorf("%d journal write failures logged, want 1 (then the journal is set aside); log:\n%s", got, log.String())
+	}
+}
+
+// TestJournalFailingEntry: an entry whose put keeps failing is reported
+// as lost once its attempts are spent; the rest of its group is stored.
+func TestJournalFailingEntry(t *testing.T) {
+	db, _ := openDB(t)
+	var log testutil.SyncBuffer
+	h := newHistory(t, db, Config{Journal: filepath.Join(t.TempDir(), "history.journal"), Logger: logTo(&log)})
+	h.afterPut = func(rec *record) error {
+		if strings.HasSuffix(rec.entry.RequestID, "-poison") {
+			return errors.New("this entry cannot be stored")
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rid := fmt.Sprintf("jgrp-%d", i)
+			if i == 7 {
+				rid += "-poison"
+			}
+			if _, err := h.Append(context.Background(), detail("GET", "/api/v1/test", 200, rid)); err != nil {
+				t.Errorf("Append(%s) = %v", rid, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, _ := h.Count(); n != 15 {
+		t.Errorf("Count = %d, want 15", n)
+	}
+	if !strings.Contains(log.String(), "could not be stored; it is lost") {
+		t.Errorf("the lost entry is not reported; log:\n%s", log.String())
+	}
+	checkIndexes(t, h)
+}
+
+// TestJournalClearKeepsMark: entries cleared after they were folded do not
+// come back from a journal that still holds them.
+func TestJournalClearKeepsMark(t *testing.T) {
+	db, _ := openDB(t)
+	jpath := filepath.Join(t.TempDir(), "history.journal")
+	h := newHistory(t, db, Config{Journal: jpath})
+	for i := range 10 {
+		mustAppend(t, h, detail("GET", "/api/v1/c", 200, fmt.Sprintf("clr-%d", i)))
+	}
+	kept, err := os.ReadFile(jpath)
+	if err != nil || len(kept) == 0 {
+		t.Fatalf("journal holds %d bytes, %v; want the 10 frames", len(kept), err)
+	}
+	if n, err := h.Clear(); n != 10 || err != nil {
+		t.Fatalf("Clear = %d, %v; want 10", n, err)
+	}
+	h.Close()
+	if err := os.WriteFile(jpath, kept, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHistory(t, db, Config{Journal: jpath})
+	if n, _ := h2.Count(); n != 0 {
+		t.Errorf("Count after reopening = %d, want 0: cleared entries came back", n)
+	}
+}
