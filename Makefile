@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME) ./rpc
 	$(GO) test -run '^$$' -fuzz '^FuzzCanonicalKey$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./internal/redact
+	$(GO) test -run '^$$' -fuzz '^FuzzJournalFrames$$' -fuzztime $(FUZZTIME) ./history
 
 # The Neovim plugin's headless tests in real Neovim against the built binary.
 nvim: build

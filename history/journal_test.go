@@ -15,6 +15,7 @@ import (
 
 	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
+	bolt "go.etcd.io/bbolt"
 )
 
 // journalFrames prepares n entries with fresh ids and returns their
@@ -270,4 +271,49 @@ func TestJournalClearKeepsMark(t *testing.T) {
 	if n, _ := h2.Count(); n != 0 {
 		t.Errorf("Count after reopening = %d, want 0: cleared entries came back", n)
 	}
+}
+
+// FuzzJournalFrames feeds arbitrary bytes to the journal's frame decoder,
+// as Open does at replay: it must never panic or read past a frame, and
+// every frame it accepts must encode back to the same bytes.
+// (TestJournalDamaged runs Open itself on damaged journals.)
+func FuzzJournalFrames(f *testing.F) {
+	h := newHistory(f, openDBForFuzz(f), Config{})
+	var seed []byte
+	for i, status := range []int{200, 404, 0} {
+		d := detail("GET", "/api/v1/catalog/x", status, fmt.Sprintf("seed-%d", i))
+		d.RequestIDs = []string{"earlier-attempt", d.RequestID}
+		rec, err := h.prepare(d)
+		if err != nil {
+			f.Fatal(err)
+		}
+		rec.assign(uint64(1_700_000_000_000_000_000 + i))
+		seed = encodeFrame(seed, rec)
+	}
+	f.Add(seed)
+	f.Add(seed[:len(seed)-3])
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for off := 0; off < len(data); {
+			rec, n, err := decodeFrame(data[off:])
+			if err != nil {
+				if !errors.Is(err, errTorn) {
+					t.Fatalf("decodeFrame error %v does not wrap errTorn", err)
+				}
+				return
+			}
+			if n < 8 || off+n > len(data) {
+				t.Fatalf("frame at %d claims %d bytes of %d", off, n, len(data)-off)
+			}
+			if again := encodeFrame(nil, rec); !bytes.Equal(again, data[off:off+n]) {
+				t.Fatalf("frame at %d does not encode back to its bytes", off)
+			}
+			off += n
+		}
+	})
+}
+
+func openDBForFuzz(f *testing.F) *bolt.DB {
+	db, _ := openDB(f)
+	return db
 }
