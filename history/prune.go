@@ -12,8 +12,10 @@ import (
 // Prune deletes the oldest entries until at most MaxEntries remain and none
 // is older than MaxAge. It works in transactions of at most PruneBatch
 // entries, so appends wait for one small transaction at a time, and returns
-// how many entries it removed. It stops early when ctx is done.
+// how many entries it removed. It stops early when ctx is done. Entries
+// still on their way from the journal are waited for, so they count.
 func (h *History) Prune(ctx context.Context) (int, error) {
+	h.settle()
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
