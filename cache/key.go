@@ -103,6 +103,11 @@ func canonicalPath(p string) (string, error) {
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(dec))
 	}
+	// Escaping can triple a raw byte: the cap holds for the result too,
+	// so that a canonical path is canonical again.
+	if b.Len() > maxPathLen {
+		return "", fmt.Errorf("%w: path longer than %d bytes once escaped", ErrBadKey, maxPathLen)
+	}
 	return b.String(), nil
 }
 
