@@ -163,14 +163,17 @@ func (d *Daemon) broadcastMessage(t rpc.MessageType, msg string) {
 	}
 }
 
-// broadcast sends a notification to every initialized session.
+// broadcast queues a notification for every initialized session; each
+// session's outbox sends it (see outbox), so broadcast never blocks.
 func (d *Daemon) broadcast(method string, params any) {
-	for _, c := range d.sessionList() {
-		if !c.Initialized() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for c, sess := range d.sessions {
+		if !c.Initialized() || sess.out == nil {
 			continue
 		}
-		if err := c.Notify(d.ctx, method, params); err != nil {
-			d.logger.Debug("notification failed", "method", method, "err", err)
+		if _, first := sess.out.post(pendingNote{method, params}); first {
+			d.logger.Warn("a client is not reading its notifications; dropping them until it does", "client", sess.clientName(), "queued", outboxSize)
 		}
 	}
 }
@@ -224,6 +227,8 @@ func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 		Notifications: []string{rpc.NotifyHistoryAppended, rpc.MethodProgress, rpc.MethodShowMessage, rpc.MethodLogMessage},
 		Setup: func(c *rpc.Conn) {
 			sess.conn = c
+			sess.out = newOutbox()
+			go sess.out.run(d.ctx, c, d.logger)
 			c.SetValue(sess)
 			if opts.envToken != "" {
 				d.setSessionToken(sess, opts.envToken)
@@ -236,6 +241,9 @@ func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.
 	code := c.Wait()
 	d.mu.Lock()
 	delete(d.sessions, c)
+	if sess.out != nil {
+		close(sess.out.stop)
+	}
 	if sess.envProfile != "" {
 		delete(d.envTokens, sess.envProfile)
 	}

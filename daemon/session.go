@@ -17,6 +17,7 @@ import (
 // session is one connection's state.
 type session struct {
 	conn *rpc.Conn
+	out  *outbox // broadcast notifications for this session
 
 	mu     sync.Mutex // guards client
 	client string     // clientInfo.name from initialize
