@@ -200,12 +200,13 @@ type sessionOptions struct {
 	replay   *rpc.InitializeParams // initialize again, without a reply
 	observe  func(rpc.RequestEvent)
 	onInit   func(params json.RawMessage, framing rpc.Framing)
+	framing  rpc.Framing // the editor's, when known before the first read
 }
 
 func (d *Daemon) serve(ctx context.Context, r io.Reader, w io.Writer, closer io.Closer, opts sessionOptions) int {
 	conf := d.Config()
 	stream := rpc.NewStream(r, w, rpc.StreamOptions{
-		Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes},
+		Reader: rpc.ReaderOptions{MaxBody: conf.RPC.MaxMessageBytes, Framing: opts.framing},
 		Closer: closer,
 		Logger: d.logger,
 		Trace:  d.cfg.Trace,

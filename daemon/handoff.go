@@ -59,12 +59,12 @@ func (d *Daemon) serveConn(ctx context.Context, conn *net.UnixConn) {
 	notes := newNoteWriter(conn)
 	defer notes.close()
 
-	opts := sessionOptions{envToken: msg.Params.EnvToken, observe: notes.observe, onInit: notes.init}
+	opts := sessionOptions{envToken: msg.Params.EnvToken, observe: notes.observe, onInit: notes.init, framing: rpc.ParseFraming(msg.Params.Framing)}
 	if len(msg.Params.Replay) > 0 {
 		var p rpc.InitializeParams
 		if err := json.Unmarshal(msg.Params.Replay, &p); err == nil {
 			opts.replay = &p
-			notes.init(msg.Params.Replay, rpc.FramingUnknown)
+			notes.init(msg.Params.Replay, opts.framing)
 		}
 	}
 	r := io.Reader(in)

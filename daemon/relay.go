@@ -45,6 +45,10 @@ type handoffParams struct {
 	Replay json.RawMessage `json:"replay,omitempty"`
 	// EnvToken is the editor process's ALIASD_TOKEN, for this session only.
 	EnvToken string `json:"envToken,omitempty"`
+	// Framing is the editor's framing when the relay knows it. A daemon
+	// that replays initialize may write (window/logMessage) before it has
+	// read a byte, and must write in the editor's framing then too.
+	Framing string `json:"framing,omitempty"`
 }
 
 // note is one control message from the daemon to the relay (one JSON
@@ -146,6 +150,9 @@ func (r *relay) dial(ctx context.Context) (*net.UnixConn, error) {
 func (r *relay) session(conn *net.UnixConn, prefix []byte) (code int, ended bool) {
 	defer conn.Close()
 	p := handoffParams{Prefix: prefix, Replay: r.initParams, EnvToken: r.cfg.EnvToken}
+	if r.framing != rpc.FramingUnknown {
+		p.Framing = r.framing.String()
+	}
 	body, _ := json.Marshal(struct {
 		JSONRPC string        `json:"jsonrpc"`
 		Method  string        `json:"method"`
@@ -176,11 +183,8 @@ func (r *relay) session(conn *net.UnixConn, prefix []byte) (code int, ended bool
 			delete(r.pending, string(n.Finished))
 		case n.Init != nil:
 			r.initParams = n.Init
-			switch n.Framing {
-			case rpc.FramingLine.String():
-				r.framing = rpc.FramingLine
-			case rpc.FramingHeader.String():
-				r.framing = rpc.FramingHeader
+			if f := rpc.ParseFraming(n.Framing); f != rpc.FramingUnknown {
+				r.framing = f
 			}
 		}
 	}

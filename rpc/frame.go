@@ -31,6 +31,18 @@ func (f Framing) String() string {
 	return "unknown"
 }
 
+// ParseFraming is the inverse of Framing.String; any other text is
+// FramingUnknown.
+func ParseFraming(s string) Framing {
+	switch s {
+	case FramingHeader.String():
+		return FramingHeader
+	case FramingLine.String():
+		return FramingLine
+	}
+	return FramingUnknown
+}
+
 // Default frame caps.
 const (
 	DefaultMaxHeaderLine = 8 << 10

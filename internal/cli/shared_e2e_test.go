@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -111,41 +112,71 @@ func countServeProcs(t *testing.T, home string) int {
 	return n
 }
 
+// TestDaemonKilledMidSession kills the daemon under a relayed session, in
+// each framing: the request in flight gets an error and the editor a
+// message, the next request starts a new daemon (which replays initialize
+// without answering it), and stdout stays in the editor's framing
+// throughout, including what the new daemon writes before it has read.
 func TestDaemonKilledMidSession(t *testing.T) {
-	home := sharedHome(t, "log_level = \"debug\"\n[daemon]\nidle_timeout = \"30s\"\n")
-	p := testutil.Start(t, testutil.Env(home, "ALIASD_TEST_HOOKS=1"), "stdio")
-	initRelay(t, p, "killed-editor")
-	first := statusOf(t, p, 2)
-	p.Write(testutil.Frame(req(3, "aliasd/test/sleep", `{"ms":60000}`)))
-	time.Sleep(200 * time.Millisecond) // let the request reach the daemon
-	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	gotError, gotMessage := false, false
-	for !gotError || !gotMessage {
-		m := p.Recv()
-		var method string
-		json.Unmarshal(m["method"], &method)
-		switch {
-		case string(m["id"]) == "3":
-			e, isErr := testutil.ErrorOf(m)
-			if !isErr || !strings.Contains(e.Message, "daemon stopped") {
-				t.Fatalf("pending request answer = %s, want an error saying the daemon stopped", m)
+	for name, frame := range framings {
+		t.Run(name, func(t *testing.T) {
+			home := sharedHome(t, "log_level = \"debug\"\n[daemon]\nidle_timeout = \"30s\"\n")
+			p := testutil.Start(t, testutil.Env(home, "ALIASD_TEST_HOOKS=1"), "stdio")
+			status := func(id int) rpc.StatusResult {
+				t.Helper()
+				p.Write(frame(req(id, "alias/status", "")))
+				var st rpc.StatusResult
+				if err := json.Unmarshal(expectResult(t, p, fmt.Sprint(id)), &st); err != nil {
+					t.Fatal(err)
+				}
+				return st
 			}
-			gotError = true
-		case method == rpc.MethodShowMessage:
-			gotMessage = true
-		}
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logData, _ := os.ReadFile(filepath.Join(home, "log", "aliasd.log"))
-			t.Logf("relay stderr:\n%s\ndaemon log:\n%s", p.Stderr(), logData)
-		}
-	})
-	second := statusOf(t, p, 4) // goes through a new daemon, initialize replayed
-	if second.PID == first.PID || second.PID == 0 {
-		t.Fatalf("after the kill the status came from pid %d (first daemon %d), want a new daemon", second.PID, first.PID)
+			p.Write(frame(req(1, "initialize", `{"clientInfo":{"name":"killed-editor"}}`)))
+			expectResult(t, p, "1")
+			p.Write(frame(`{"jsonrpc":"2.0","method":"initialized","params":{}}`))
+			first := status(2)
+			p.Write(frame(req(3, "aliasd/test/sleep", `{"ms":60000}`)))
+			time.Sleep(200 * time.Millisecond) // let the request reach the daemon
+			if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			gotError, gotMessage := false, false
+			for !gotError || !gotMessage {
+				m := p.Recv()
+				var method string
+				json.Unmarshal(m["method"], &method)
+				switch {
+				case string(m["id"]) == "3":
+					e, isErr := testutil.ErrorOf(m)
+					if !isErr || !strings.Contains(e.Message, "daemon stopped") {
+						t.Fatalf("pending request answer = %s, want an error saying the daemon stopped", m)
+					}
+					gotError = true
+				case method == rpc.MethodShowMessage:
+					gotMessage = true
+				}
+			}
+			t.Cleanup(func() {
+				if t.Failed() {
+					logData, _ := os.ReadFile(filepath.Join(home, "log", "aliasd.log"))
+					t.Logf("relay stderr:\n%s\ndaemon log:\n%s", p.Stderr(), logData)
+				}
+			})
+			second := status(4) // goes through a new daemon, initialize replayed
+			if second.PID == first.PID || second.PID == 0 {
+				t.Fatalf("after the kill the status came from pid %d (first daemon %d), want a new daemon", second.PID, first.PID)
+			}
+			// The new daemon greets the editor (window/logMessage) as it
+			// replays initialize: wait for it, then check every byte.
+			greeting := []byte(fmt.Sprintf("pid %d) serving killed-editor", second.PID))
+			testutil.WaitFor(t, "the new daemon's window/logMessage", func() bool { return bytes.Contains(p.Stdout(), greeting) })
+			p.CloseStdin()
+			p.Wait(5 * time.Second)
+			testutil.CheckFrames(t, p.Stdout())
+			if got := p.Stdout(); name == "ndjson" && bytes.Contains(got, []byte("Content-Length:")) {
+				t.Fatalf("an NDJSON session received a Content-Length frame:\n%s", got)
+			}
+		})
 	}
 }
 
