@@ -346,16 +346,39 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
-// BenchmarkAppend64 appends from 64 goroutines with the group committer and
-// with bbolt's db.Batch (default MaxBatchDelay), beside the baseline of one
-// db.Update (one fsync) per entry from the same 64 goroutines.
+// BenchmarkAppend64 appends from 64 goroutines with the group committer,
+// with bbolt's db.Batch (default MaxBatchDelay) and through the journal
+// (the daemon's mode), beside the baseline of one db.Update (one fsync)
+// per entry from the same 64 goroutines.
 func BenchmarkAppend64(b *testing.B) {
-	h := bigHistory(b)
+	bigHistory(b)
 	for _, c := range []struct {
-		name string
-		mode commitMode
-	}{{"update-per-entry", commitUpdate}, {"db.Batch", commitBatch}, {"group", commitGroup}} {
+		name    string
+		mode    commitMode
+		journal bool
+	}{{"update-per-entry", commitUpdate, false}, {"db.Batch", commitBatch, false}, {"group", commitGroup, false}, {"journal", commitGroup, true}} {
 		b.Run(c.name, func(b *testing.B) {
+			h := bench.h // reopened by an earlier journal run
+			if c.journal {
+				// The same file, opened again with a journal beside it.
+				closeBig()
+				db, err := bolt.Open(bench.path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg := bigConfig(db)
+				cfg.Journal = filepath.Join(filepath.Dir(bench.path), "history.journal")
+				if h, err = Open(cfg); err != nil {
+					b.Fatal(err)
+				}
+				defer func() {
+					h.Close()
+					db.Close()
+					if err := openBig(); err != nil {
+						b.Fatal(err)
+					}
+				}()
+			}
 			h.mode = c.mode
 			defer func() { h.mode = commitGroup }()
 			r := rand.New(rand.NewPCG(7, 8))
