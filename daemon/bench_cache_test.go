@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/aliasd/aliasd/alias"
 	"github.com/aliasd/aliasd/alias/mock"
 	"github.com/aliasd/aliasd/cache"
 	"github.com/aliasd/aliasd/config"
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 	"github.com/aliasd/aliasd/tokens"
-	"golang.org/x/sys/unix"
 )
 
 // frameClient is what an editor does on the wire: write a Content-Length
@@ -216,14 +218,14 @@ func BenchmarkCacheHitVsDirectGET(b *testing.B) {
 		lookups = append(lookups, t4.Sub(t3))
 		appends = append(appends, t5.Sub(t4))
 	}
-	mh, mg := median(hits), median(gets)
+	mh, mg := testutil.Median(hits), testutil.Median(gets)
 	b.ReportMetric(float64(mh.Nanoseconds()), "hit-median-ns")
 	b.ReportMetric(float64(mg.Nanoseconds()), "get-median-ns")
 	b.ReportMetric(float64(mh)/float64(mg), "hit/get")
-	b.ReportMetric(float64(median(stats).Nanoseconds()), "status-median-ns")
-	b.ReportMetric(float64(median(lookups).Nanoseconds()), "lookup-median-ns")
-	b.ReportMetric(float64(median(appends).Nanoseconds()), "append-median-ns")
-	b.ReportMetric(float64(median(syncs).Nanoseconds()), "fdatasync-median-ns")
+	b.ReportMetric(float64(testutil.Median(stats).Nanoseconds()), "status-median-ns")
+	b.ReportMetric(float64(testutil.Median(lookups).Nanoseconds()), "lookup-median-ns")
+	b.ReportMetric(float64(testutil.Median(appends).Nanoseconds()), "append-median-ns")
+	b.ReportMetric(float64(testutil.Median(syncs).Nanoseconds()), "fdatasync-median-ns")
 	b.ReportMetric(float64(mg.Nanoseconds())/2, "budget-ns")
 }
 
@@ -256,9 +258,9 @@ func BenchmarkCacheMissOverDirectGET(b *testing.B) {
 		diffs = append(diffs, t2.Sub(t1)-t1.Sub(t0))
 	}
 	b.StopTimer()
-	mm, mg := median(misses), median(gets)
+	mm, mg := testutil.Median(misses), testutil.Median(gets)
 	b.ReportMetric(float64(mm.Nanoseconds()), "miss-median-ns")
 	b.ReportMetric(float64(mg.Nanoseconds()), "get-median-ns")
 	b.ReportMetric(float64((mm - mg).Nanoseconds()), "added-ns")
-	b.ReportMetric(float64(median(diffs).Nanoseconds()), "added-paired-ns")
+	b.ReportMetric(float64(testutil.Median(diffs).Nanoseconds()), "added-paired-ns")
 }

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/aliasd/aliasd/config"
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 )
 
@@ -44,11 +44,6 @@ func newPipes(tb testing.TB) (client, server pipePair) {
 func testPaths(tb testing.TB) config.Paths {
 	home := tb.TempDir()
 	return config.Paths{Home: home, ConfigDir: home, DataDir: filepath.Join(home, "data"), LogDir: filepath.Join(home, "log"), RuntimeDir: filepath.Join(home, "run")}
-}
-
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
 }
 
 // BenchmarkStatusRoundTrip measures alias/status through the real framing
@@ -126,7 +121,7 @@ func BenchmarkStatusRoundTrip(b *testing.B) {
 		statusTimes = append(statusTimes, t2.Sub(t1))
 	}
 	b.StopTimer()
-	ms, me := median(statusTimes), median(echoTimes)
+	ms, me := testutil.Median(statusTimes), testutil.Median(echoTimes)
 	b.ReportMetric(float64(ms.Nanoseconds()), "status-median-ns")
 	b.ReportMetric(float64(me.Nanoseconds()), "echo-median-ns")
 	b.ReportMetric(float64(ms)/float64(me), "ratio")

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliasd/aliasd/rpc"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/internal/testutil"
+	"github.com/aliasd/aliasd/rpc"
 )
 
 // The benchmarks share one 1 000 000-entry history, built once per run in a
@@ -447,9 +449,7 @@ func BenchmarkAppendJournal(b *testing.B) {
 		ds, js = append(ds, t1.Sub(t0)), append(js, t2.Sub(t1))
 	}
 	b.StopTimer()
-	slices.Sort(ds)
-	slices.Sort(js)
-	md, mj := ds[len(ds)/2], js[len(js)/2]
+	md, mj := testutil.Median(ds), testutil.Median(js)
 	b.ReportMetric(float64(md.Nanoseconds()), "direct-median-ns")
 	b.ReportMetric(float64(mj.Nanoseconds()), "journal-median-ns")
 	b.ReportMetric(float64(mj)/float64(md), "journal/direct")

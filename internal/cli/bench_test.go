@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,9 +96,7 @@ func BenchmarkRelayVsStandalone(b *testing.B) {
 		st = append(st, t2.Sub(t1))
 	}
 	b.StopTimer()
-	slices.Sort(rt)
-	slices.Sort(st)
-	mr, ms := rt[len(rt)/2], st[len(st)/2]
+	mr, ms := testutil.Median(rt), testutil.Median(st)
 	b.ReportMetric(float64(mr.Nanoseconds()), "relay-median-ns")
 	b.ReportMetric(float64(ms.Nanoseconds()), "standalone-median-ns")
 	b.ReportMetric(float64(mr)/float64(ms), "ratio")
@@ -203,9 +200,7 @@ func BenchmarkStartLargeHistory(b *testing.B) {
 		te = append(te, startOnce(empty))
 	}
 	b.StopTimer()
-	slices.Sort(tb)
-	slices.Sort(te)
-	mb, me := tb[len(tb)/2], te[len(te)/2]
+	mb, me := testutil.Median(tb), testutil.Median(te)
 	b.ReportMetric(float64(mb.Microseconds()), "large-median-us")
 	b.ReportMetric(float64(me.Microseconds()), "empty-median-us")
 	b.ReportMetric(float64(mb)/float64(me), "ratio")
