@@ -216,11 +216,11 @@ func NormalizePath(p string) string {
 func Match(method, path string) (*Endpoint, map[string]string, bool) {
 	path = NormalizePath(path)
 	segs := strings.Split(path, "/")
-	for _, e := range byPrecedence {
+	for i, e := range byPrecedence {
 		if e.Method != method {
 			continue
 		}
-		if params, ok := matchSegs(e.Path, segs); ok {
+		if params, ok := matchSegs(precedenceSegs[i], segs); ok {
 			return e, params, true
 		}
 	}
@@ -233,16 +233,16 @@ func MatchPath(path string) []*Endpoint {
 	path = NormalizePath(path)
 	segs := strings.Split(path, "/")
 	var out []*Endpoint
-	for _, e := range byPrecedence {
-		if _, ok := matchSegs(e.Path, segs); ok {
+	for i, e := range byPrecedence {
+		if _, ok := matchSegs(precedenceSegs[i], segs); ok {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func matchSegs(template string, segs []string) (map[string]string, bool) {
-	tsegs := strings.Split(template, "/")
+// matchSegs matches a path's segments against a template's.
+func matchSegs(tsegs, segs []string) (map[string]string, bool) {
 	if len(tsegs) != len(segs) {
 		return nil, false
 	}
@@ -354,5 +354,15 @@ var byPrecedence = func() []*Endpoint {
 		}
 		return false
 	})
+	return out
+}()
+
+// precedenceSegs holds the segments of each byPrecedence template, split
+// once: Match runs at least twice per call.
+var precedenceSegs = func() [][]string {
+	out := make([][]string, len(byPrecedence))
+	for i, e := range byPrecedence {
+		out[i] = strings.Split(e.Path, "/")
+	}
 	return out
 }()
