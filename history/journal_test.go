@@ -317,3 +317,38 @@ func openDBForFuzz(f *testing.F) *bolt.DB {
 	db, _ := openDB(f)
 	return db
 }
+
+// TestJournalTrims writes well past journalTrim: the writer empties the
+// file once the folder has caught up, so it stays near the trim size, and
+// nothing is lost or stored twice across a reopen.
+func TestJournalTrims(t *testing.T) {
+	db, _ := openDB(t)
+	jpath := filepath.Join(t.TempDir(), "history.journal")
+	h := newHistory(t, db, Config{Journal: jpath, BodyCap: 64 << 10, MaxEntries: 1000})
+	body := strings.Repeat("b", 60<<10)
+	const n = 200 // about 12 MiB of frames, three times journalTrim
+	var largest int64
+	for i := range n {
+		d := detail("GET", "/api/v1/catalog", 404, fmt.Sprintf("trim-%d", i))
+		d.Response.Body = body
+		mustAppend(t, h, d)
+		if fi, err := os.Stat(jpath); err == nil {
+			largest = max(largest, fi.Size())
+		}
+	}
+	t.Logf("largest journal: %d bytes", largest)
+	if largest > journalTrim+(256<<10) {
+		t.Errorf("the journal grew to %d bytes, want it emptied past %d", largest, journalTrim)
+	}
+	h.Close()
+	if fi, err := os.Stat(jpath); err != nil || fi.Size() != 0 {
+		t.Errorf("journal after Close: %v, %v; want empty", fi, err)
+	}
+	h2 := newHistory(t, db, Config{Journal: jpath, MaxEntries: 1000})
+	if c, _ := h2.Count(); c != n {
+		t.Errorf("Count after reopening = %d, want %d", c, n)
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		assertStoredOnce(t, h2, fmt.Sprintf("trim-%d", i), 1)
+	}
+}
