@@ -132,7 +132,7 @@ func (d *Daemon) Config() config.Config {
 func (d *Daemon) configChanged(c config.Config, err error) {
 	if err != nil {
 		d.logger.Warn("config edit rejected; previous config stays in force", "err", err)
-		d.broadcastMessage(rpc.MessageWarning, fmt.Sprintf("aliasd: config not applied, the previous config stays in force: %v", err))
+		d.broadcast(rpc.MethodShowMessage, rpc.MessageParams{Type: rpc.MessageWarning, Message: fmt.Sprintf("aliasd: config not applied, the previous config stays in force: %v", err)})
 		return
 	}
 	d.mu.Lock()
@@ -149,18 +149,7 @@ func (d *Daemon) configChanged(c config.Config, err error) {
 		msg += "; applied at the next daemon start: " + strings.Join(later, ", ")
 	}
 	d.logger.Info("config reloaded", "file", d.cfg.Paths.ConfigFile())
-	for _, c := range d.sessionList() {
-		c.LogMessage(rpc.MessageInfo, msg)
-	}
-}
-
-// broadcastMessage sends window/showMessage to every session.
-func (d *Daemon) broadcastMessage(t rpc.MessageType, msg string) {
-	for _, c := range d.sessionList() {
-		if err := c.ShowMessage(t, msg); err != nil {
-			d.logger.Debug("showMessage failed", "err", err)
-		}
-	}
+	d.broadcast(rpc.MethodLogMessage, rpc.MessageParams{Type: rpc.MessageInfo, Message: msg})
 }
 
 // broadcast queues a notification for every initialized session; each
@@ -176,16 +165,6 @@ func (d *Daemon) broadcast(method string, params any) {
 			d.logger.Warn("a client is not reading its notifications; dropping them until it does", "client", sess.clientName(), "queued", outboxSize)
 		}
 	}
-}
-
-func (d *Daemon) sessionList() []*rpc.Conn {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]*rpc.Conn, 0, len(d.sessions))
-	for c := range d.sessions {
-		out = append(out, c)
-	}
-	return out
 }
 
 // Serve runs one session on r/w until it ends and returns its exit status.
