@@ -38,6 +38,17 @@ func journalFrames(t *testing.T, h *History, n int, prefix string) ([]byte, []st
 	return buf, rids
 }
 
+// openOnJournal writes content as the journal at jpath and opens a
+// History on db with it, as a restart after a crash would.
+func openOnJournal(t *testing.T, db *bolt.DB, jpath string, content []byte, cfg Config) *History {
+	t.Helper()
+	if err := os.WriteFile(jpath, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Journal = jpath
+	return newHistory(t, db, cfg)
+}
+
 func logTo(buf *testutil.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
@@ -53,12 +64,9 @@ func TestJournalReplay(t *testing.T) {
 	frames, rids := journalFrames(t, scratch, 50, "replay")
 	torn, _ := journalFrames(t, scratch, 1, "torn")
 	scratch.Close()
-	if err := os.WriteFile(jpath, append(frames, torn[:len(torn)/2]...), 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	var log testutil.SyncBuffer
-	h := newHistory(t, db, Config{Journal: jpath, Logger: logTo(&log)})
+	h := openOnJournal(t, db, jpath, append(frames, torn[:len(torn)/2]...), Config{Logger: logTo(&log)})
 	for _, rid := range rids {
 		assertStoredOnce(t, h, rid, 1)
 	}
@@ -85,10 +93,7 @@ func TestJournalReplay(t *testing.T) {
 
 	// The same frames again (as if the file had not been emptied): the
 	// folded mark makes them no-ops.
-	if err := os.WriteFile(jpath, frames, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h2 := newHistory(t, db, Config{Journal: jpath})
+	h2 := openOnJournal(t, db, jpath, frames, Config{})
 	if n, _ := h2.Count(); n != 51 {
 		t.Errorf("Count after replaying folded frames = %d, want 51", n)
 	}
@@ -136,11 +141,8 @@ func TestJournalDamaged(t *testing.T) {
 			scratch := newHistory(t, db, Config{})
 			frames, _ := journalFrames(t, scratch, 10, "dmg")
 			scratch.Close()
-			if err := os.WriteFile(jpath, tc.make(frames), 0o600); err != nil {
-				t.Fatal(err)
-			}
 			var log testutil.SyncBuffer
-			h := newHistory(t, db, Config{Journal: jpath, Logger: logTo(&log)})
+			h := openOnJournal(t, db, jpath, tc.make(frames), Config{Logger: logTo(&log)})
 			if n, _ := h.Count(); n != tc.want {
 				t.Errorf("Count = %d, want %d", n, tc.want)
 			}
@@ -264,10 +266,7 @@ func TestJournalClearKeepsMark(t *testing.T) {
 		t.Fatalf("Clear = %d, %v; want 10", n, err)
 	}
 	h.Close()
-	if err := os.WriteFile(jpath, kept, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h2 := newHistory(t, db, Config{Journal: jpath})
+	h2 := openOnJournal(t, db, jpath, kept, Config{})
 	if n, _ := h2.Count(); n != 0 {
 		t.Errorf("Count after reopening = %d, want 0: cleared entries came back", n)
 	}
