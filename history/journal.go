@@ -32,8 +32,10 @@ import (
 // The file is a sequence of frames:
 //
 //	u32 payload length | u32 CRC-32C of the payload | payload
-//	payload: u64 id | u64 lag | u8 flags | uvarint+summary | uvarint+bodies |
-//	         uvarint count | count × (uvarint+request ID)
+//	payload: the record's summary and bodies, length-prefixed (codec.go)
+//
+// Everything else a record holds (its id, request IDs, error flag) is
+// derived from the summary, as when it was first prepared.
 //
 // A frame that is cut short or fails its checksum ends the replay: only the
 // last group, unacknowledged because it was never synced, can be torn by a
@@ -52,8 +54,6 @@ const journalTrim = 4 << 20
 const maxFrame = 64 << 20
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
-const flagError = 1
 
 // keyFolded (in bucketState) holds the newest id the folder has written.
 var keyFolded = []byte("folded")
@@ -74,23 +74,10 @@ type journal struct {
 // encodeFrame appends rec's frame to b.
 func encodeFrame(b []byte, rec *record) []byte {
 	start := len(b)
-	b = append(b, make([]byte, 8)...)
-	b = binary.BigEndian.AppendUint64(b, rec.id)
-	b = binary.BigEndian.AppendUint64(b, uint64(rec.lag))
-	var flags byte
-	if rec.isError {
-		flags |= flagError
-	}
-	b = append(b, flags)
-	b = binary.AppendUvarint(b, uint64(len(rec.summary)))
-	b = append(b, rec.summary...)
-	b = binary.AppendUvarint(b, uint64(len(rec.bodies)))
-	b = append(b, rec.bodies...)
-	b = binary.AppendUvarint(b, uint64(len(rec.rids)))
-	for _, rid := range rec.rids {
-		b = binary.AppendUvarint(b, uint64(len(rid)))
-		b = append(b, rid...)
-	}
+	enc := encoder{b: append(b, make([]byte, 8)...)}
+	enc.bytes(rec.summary)
+	enc.bytes(rec.bodies)
+	b = enc.b
 	payload := b[start+8:]
 	binary.BigEndian.PutUint32(b[start:], uint32(len(payload)))
 	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(payload, crcTable))
@@ -101,7 +88,7 @@ func encodeFrame(b []byte, rec *record) []byte {
 var errTorn = errors.New("torn or damaged journal frame")
 
 // decodeFrame reads the frame at the start of b and returns its record and
-// length.
+// length. The record points into b.
 func decodeFrame(b []byte) (*record, int, error) {
 	if len(b) < 8 {
 		return nil, 0, errTorn
@@ -114,54 +101,21 @@ func decodeFrame(b []byte) (*record, int, error) {
 	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(b[4:]) {
 		return nil, 0, errTorn
 	}
-	rec, err := decodePayload(payload)
+	d := decoder{b: payload}
+	rec := &record{summary: d.raw(), bodies: d.raw()}
+	if d.err != nil || len(d.b) != 0 {
+		return nil, 0, fmt.Errorf("%w: bad payload", errTorn)
+	}
+	if err := decodeSummary(rec.summary, &rec.entry); err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", errTorn, err)
+	}
+	id, err := parseID(rec.entry.ID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", errTorn, err)
 	}
+	rec.id = id
+	rec.derive()
 	return rec, 8 + int(n), nil
-}
-
-func decodePayload(p []byte) (*record, error) {
-	if len(p) < 17 {
-		return nil, errors.New("short payload")
-	}
-	rec := &record{id: binary.BigEndian.Uint64(p), lag: int64(binary.BigEndian.Uint64(p[8:])), isError: p[16]&flagError != 0}
-	p = p[17:]
-	bytesField := func() ([]byte, error) {
-		n, k := binary.Uvarint(p)
-		if k <= 0 || n > uint64(len(p)-k) {
-			return nil, errors.New("bad length")
-		}
-		v := p[k : k+int(n)]
-		p = p[k+int(n):]
-		return v, nil
-	}
-	var err error
-	if rec.summary, err = bytesField(); err != nil {
-		return nil, err
-	}
-	if rec.bodies, err = bytesField(); err != nil {
-		return nil, err
-	}
-	count, k := binary.Uvarint(p)
-	if k <= 0 || count > uint64(len(p)) {
-		return nil, errors.New("bad request ID count")
-	}
-	p = p[k:]
-	for range count {
-		rid, err := bytesField()
-		if err != nil {
-			return nil, err
-		}
-		rec.rids = append(rec.rids, string(rid))
-	}
-	if len(p) != 0 {
-		return nil, errors.New("trailing bytes")
-	}
-	if err := decodeSummary(rec.summary, &rec.entry); err != nil {
-		return nil, err
-	}
-	return rec, nil
 }
 
 // openJournal opens (creating) the journal at path, folds into bbolt every
@@ -223,7 +177,7 @@ func (h *History) openJournal(path string) error {
 		}
 		recs = recs[n:]
 	}
-	if replayed := len(data) > 0; replayed {
+	if len(data) > 0 {
 		if err := f.Truncate(0); err != nil {
 			f.Close()
 			return fmt.Errorf("emptying the journal: %w", err)

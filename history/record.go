@@ -95,14 +95,7 @@ func (h *History) prepare(d *rpc.HistoryDetail) (*record, error) {
 	if e.ResponseSize == 0 {
 		e.ResponseSize = resp.Size
 	}
-	rec := &record{entry: e, isError: IsError(&e)}
-	seen := map[string]bool{}
-	for _, rid := range append([]string{e.RequestID}, e.RequestIDs...) {
-		if validRID(rid) && !seen[rid] {
-			seen[rid] = true
-			rec.rids = append(rec.rids, rid)
-		}
-	}
+	rec := &record{entry: e}
 	rec.bodies = encodeBodies(&req, &resp)
 	return rec, nil
 }
@@ -119,8 +112,25 @@ func (rec *record) assign(id uint64) {
 		e.Time = at
 	}
 	e.Time = e.Time.UTC()
-	rec.lag = int64(timeID(at) - timeID(e.Time))
 	rec.summary = encodeSummary(e)
+	rec.derive()
+}
+
+// derive sets what the id and the summary imply: the error flag, the
+// request IDs to index (valid ones, once each) and the lag between the
+// entry's time and its id's.
+func (rec *record) derive() {
+	e := &rec.entry
+	rec.isError = IsError(e)
+	rec.rids = nil
+	seen := map[string]bool{}
+	for _, rid := range append([]string{e.RequestID}, e.RequestIDs...) {
+		if validRID(rid) && !seen[rid] {
+			seen[rid] = true
+			rec.rids = append(rec.rids, rid)
+		}
+	}
+	rec.lag = int64(timeID(idTime(rec.id)) - timeID(e.Time))
 }
 
 // message redacts and caps one request or response.
