@@ -161,7 +161,7 @@ func (d *Daemon) broadcast(method string, params any) {
 		if !c.Initialized() || sess.out == nil {
 			continue
 		}
-		if _, first := sess.out.post(pendingNote{method, params}); first {
+		if sess.out.post(pendingNote{method, params}) {
 			d.logger.Warn("a client is not reading its notifications; dropping them until it does", "client", sess.clientName(), "queued", outboxSize)
 		}
 	}

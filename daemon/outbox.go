@@ -46,14 +46,14 @@ func (o *outbox) run(ctx context.Context, c *rpc.Conn, log *slog.Logger) {
 	}
 }
 
-// post queues n without blocking. It reports false, once per stall, when
-// the queue is full and n was dropped.
-func (o *outbox) post(n pendingNote) (ok, firstDrop bool) {
+// post queues n without blocking. When the queue is full n is dropped,
+// and post reports true for the first drop of a stall.
+func (o *outbox) post(n pendingNote) (firstDrop bool) {
 	select {
 	case o.ch <- n:
 		o.dropped.Store(false)
-		return true, false
+		return false
 	default:
-		return false, !o.dropped.Swap(true)
+		return !o.dropped.Swap(true)
 	}
 }

@@ -45,9 +45,10 @@ type handoffParams struct {
 	Replay json.RawMessage `json:"replay,omitempty"`
 	// EnvToken is the editor process's ALIASD_TOKEN, for this session only.
 	EnvToken string `json:"envToken,omitempty"`
-	// Framing is the editor's framing when the relay knows it. A daemon
-	// that replays initialize may write (window/logMessage) before it has
-	// read a byte, and must write in the editor's framing then too.
+	// Framing is the editor's framing as rpc.Framing's text ("unknown"
+	// before the editor has sent anything). A daemon that replays
+	// initialize may write (window/logMessage) before it has read a byte,
+	// and must write in the editor's framing then too.
 	Framing string `json:"framing,omitempty"`
 }
 
@@ -149,10 +150,7 @@ func (r *relay) dial(ctx context.Context) (*net.UnixConn, error) {
 // is its exit status); false when the daemon went away.
 func (r *relay) session(conn *net.UnixConn, prefix []byte) (code int, ended bool) {
 	defer conn.Close()
-	p := handoffParams{Prefix: prefix, Replay: r.initParams, EnvToken: r.cfg.EnvToken}
-	if r.framing != rpc.FramingUnknown {
-		p.Framing = r.framing.String()
-	}
+	p := handoffParams{Prefix: prefix, Replay: r.initParams, EnvToken: r.cfg.EnvToken, Framing: r.framing.String()}
 	body, _ := json.Marshal(struct {
 		JSONRPC string        `json:"jsonrpc"`
 		Method  string        `json:"method"`
