@@ -50,7 +50,7 @@ func (s *Server) handleListBatches(c *call) (any, *apiError) {
 	lo, hi, more := window(len(all), offset, batchPageSize)
 	page := make([]batchSummary, 0, hi-lo)
 	for _, b := range all[lo:hi] {
-		page = append(page, b.summary())
+		page = append(page, b.batchSummary)
 	}
 	next := ""
 	if more {
@@ -132,7 +132,7 @@ func (s *Server) submit(typ string, ops []*batchOp) (any, *apiError) {
 			used, len(ops), limit)
 	}
 	now := s.now()
-	b := &batch{ID: s.st.newID(), Status: batchPending, Type: typ, Queued: int64(len(ops)), CreatedAt: at(now), ops: ops}
+	b := &batch{batchSummary: batchSummary{ID: s.st.newID(), Status: batchPending, Type: typ, Queued: int64(len(ops))}, CreatedAt: at(now), ops: ops}
 	for _, op := range ops {
 		op.Type, op.Status, op.CreatedAt, op.Errors = typ, opPending, at(now), []string{}
 	}

@@ -257,7 +257,7 @@ func (s *Server) seedBatches(r *rand.Rand) {
 	all := s.listingsSorted()
 	for i := 0; i < seedBatches; i++ {
 		created := seedEpoch.Add(-time.Duration(seedBatches-i) * 26 * time.Hour).Add(-time.Duration(r.IntN(3600000)) * time.Millisecond)
-		b := &batch{ID: st.newID(), Status: batchCompleted, CreatedAt: at(created)}
+		b := &batch{batchSummary: batchSummary{ID: st.newID(), Status: batchCompleted}, CreatedAt: at(created)}
 		n := 1 + r.IntN(6)
 		typ := pick(r, []string{batchTypeActivate, batchTypeDeactivate, batchTypeUpdate, batchTypeDelete, batchTypeCreate})
 		if i == 0 {

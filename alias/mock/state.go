@@ -207,15 +207,10 @@ const (
 
 // batch is a batch job; its JSON is GetBatch's unwrapped body.
 type batch struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	Type        string `json:"type"`
-	Queued      int64  `json:"queued,string"`
-	Processed   int64  `json:"processed,string"`
-	Failed      int64  `json:"failed,string"`
-	CreatedAt   ts     `json:"created_at"`
-	ProcessedAt ts     `json:"processed_at"`
-	CompletedAt ts     `json:"completed_at"`
+	batchSummary
+	CreatedAt   ts `json:"created_at"`
+	ProcessedAt ts `json:"processed_at"`
+	CompletedAt ts `json:"completed_at"`
 
 	ops []*batchOp
 	seq int
@@ -229,10 +224,6 @@ type batchSummary struct {
 	Queued    int64  `json:"queued,string"`
 	Processed int64  `json:"processed,string"`
 	Failed    int64  `json:"failed,string"`
-}
-
-func (b *batch) summary() batchSummary {
-	return batchSummary{b.ID, b.Status, b.Type, b.Queued, b.Processed, b.Failed}
 }
 
 // batchOp is one BatchOperation: its type, one *_request and, once done,
