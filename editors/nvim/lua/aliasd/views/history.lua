@@ -297,15 +297,22 @@ local function on_appended(view, params)
   render(view)
 end
 
---- Show one entry's request and response (alias/history/get) in a scratch buffer.
-function M.details(e, cb)
-  cb = cb or function() end
+--- Fetch one entry whole (alias/history/get) and pass it to on_detail; a
+--- failure is reported and given to cb.
+local function get_detail(e, cb, on_detail)
   session.request('alias/history/get', { id = e.id }, function(err, d)
     if err then
       util.notify('history get failed: ' .. util.rpc_error(err), levels.ERROR)
       return cb(err)
     end
-    d = util.nn(d) or {}
+    on_detail(util.nn(d) or {})
+  end)
+end
+
+--- Show one entry's request and response (alias/history/get) in a scratch buffer.
+function M.details(e, cb)
+  cb = cb or function() end
+  get_detail(e, cb, function(d)
     local lines = M.detail_lines(d)
     local buf = util.scratch('aliasd://history/' .. tostring(e.id), 'aliasd-detail')
     vim.bo[buf].bufhidden = 'wipe'
@@ -401,12 +408,7 @@ function M.rerun(e, cb)
       return cb({ message = 'cancelled' })
     end
   end
-  session.request('alias/history/get', { id = e.id }, function(err, d)
-    if err then
-      util.notify('history get failed: ' .. util.rpc_error(err), levels.ERROR)
-      return cb(err)
-    end
-    d = util.nn(d) or {}
+  get_detail(e, cb, function(d)
     -- no-cache: a re-run asks the API again (a fresh answer may still be
     -- a 304 revalidation), it does not replay the cached answer.
     local req = { method = method, path = e.path, query = util.query_map(util.nn(e.query)), cache = 'no-cache' }
