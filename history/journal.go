@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,6 +42,17 @@ import (
 // last group, unacknowledged because it was never synced, can be torn by a
 // crash. Once the file has grown past journalTrim, the writer asks the
 // folder to catch up, waits for it and empties the file.
+//
+// The writer overwrites zeros it wrote earlier instead of appending: the
+// file is extended journalChunk at a time, zero-filled, and the frames go
+// into that space. A sync after an append must also commit the file's new
+// size and blocks to the filesystem's journal; a sync after an overwrite
+// of allocated blocks writes only the data, which on the disks measured
+// here is a third faster for a 2–3 KB record (BenchmarkJournalSync). Eight
+// zero bytes where a frame would start therefore mark the clean end of
+// the frames. Everything past the written frames is zeros: a failed write
+// cuts the file back to the last frame, and the next write extends it
+// again.
 
 // foldDelay is how long the folder lets journaled groups gather.
 const foldDelay = 25 * time.Millisecond
@@ -48,6 +60,13 @@ const foldDelay = 25 * time.Millisecond
 // journalTrim is the size past which the journal is emptied once fully
 // folded.
 const journalTrim = 4 << 20
+
+// journalChunk is how much zero-filled space the writer adds when the
+// frames reach the end of the file.
+const journalChunk = 1 << 20
+
+// zeroChunk is what extends the file; it is only read.
+var zeroChunk [journalChunk]byte
 
 // maxFrame bounds a frame's payload: two capped bodies and headers fit many
 // times over; anything larger is damage.
@@ -63,7 +82,8 @@ var keyFolded = []byte("folded")
 type journal struct {
 	f    *os.File
 	path string
-	size int64
+	size int64 // the end of the frames: where the next one goes
+	end  int64 // the end of the file; zeros from size to end
 	buf  []byte
 	// dead is set when a failed write could not be cut back: frames
 	// after the damage would not replay, so the committer stops using
@@ -121,7 +141,7 @@ func decodeFrame(b []byte) (*record, int, error) {
 // openJournal opens (creating) the journal at path, folds into bbolt every
 // record it holds past the folded mark, and empties it.
 func (h *History) openJournal(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("opening the journal: %w", err)
 	}
@@ -144,7 +164,7 @@ func (h *History) openJournal(path string) error {
 	}
 	var recs []*record
 	off := 0
-	for off < len(data) {
+	for off < len(data) && !cleanEnd(data[off:]) {
 		rec, n, err := decodeFrame(data[off:])
 		if err != nil {
 			break
@@ -154,7 +174,7 @@ func (h *History) openJournal(path string) error {
 			recs = append(recs, rec)
 		}
 	}
-	if off < len(data) {
+	if !cleanEnd(data[off:]) {
 		// The unsynced tail of a crashed group: none of it was answered.
 		h.log.Warn("history: dropped the unfinished end of the journal", "path", path, "bytes", len(data)-off)
 	}
@@ -191,21 +211,42 @@ func (h *History) openJournal(path string) error {
 	return nil
 }
 
-// write appends the group's frames and syncs them. On failure the file is
-// cut back to where it was, so later frames stay readable; if even that
-// fails the journal is closed and the caller commits straight to bbolt.
+// cleanEnd reports whether b is where the frames end: nothing left, or the
+// zeros past the last frame.
+func cleanEnd(b []byte) bool {
+	return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 })
+}
+
+// write puts the group's frames after the last one and syncs them,
+// extending the file with zeros first when they do not fit. On failure the
+// file is cut back to the last frame, so the frames before stay readable
+// and nothing but zeros follows them; if even that fails the journal is
+// closed and the caller commits straight to bbolt.
 func (j *journal) write(group []*pending) error {
 	j.buf = j.buf[:0]
 	for _, p := range group {
 		j.buf = encodeFrame(j.buf, p.rec)
 	}
-	if _, err := j.f.Write(j.buf); err != nil {
+	size := j.size + int64(len(j.buf))
+	if size > j.end {
+		// The extension is written before the frames, so a frame is
+		// never followed by anything but zeros or the next frame.
+		end := (size + journalChunk) / journalChunk * journalChunk
+		for off := size; off < end; off += journalChunk {
+			n := min(end-off, journalChunk)
+			if _, err := j.f.WriteAt(zeroChunk[:n], off); err != nil {
+				return j.undo(err)
+			}
+		}
+		j.end = end
+	}
+	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
 		return j.undo(err)
 	}
 	if err := datasync(j.f); err != nil {
 		return j.undo(err)
 	}
-	j.size += int64(len(j.buf))
+	j.size = size
 	if cap(j.buf) > 1<<20 {
 		j.buf = nil // a burst of large bodies: do not keep its buffer
 	}
@@ -217,6 +258,7 @@ func (j *journal) undo(err error) error {
 		j.dead = true
 		return fmt.Errorf("%w (and cutting it back: %v)", err, terr)
 	}
+	j.end = j.size
 	return err
 }
 
@@ -225,7 +267,7 @@ func (j *journal) trim() error {
 	if err := j.f.Truncate(0); err != nil {
 		return err
 	}
-	j.size = 0
+	j.size, j.end = 0, 0
 	return nil
 }
 

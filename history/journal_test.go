@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -336,7 +337,7 @@ func TestJournalTrims(t *testing.T) {
 		}
 	}
 	t.Logf("largest journal: %d bytes", largest)
-	if largest > journalTrim+(256<<10) {
+	if largest > journalTrim+journalChunk+(64<<10) {
 		t.Errorf("the journal grew to %d bytes, want it emptied past %d", largest, journalTrim)
 	}
 	h.Close()
@@ -349,5 +350,68 @@ func TestJournalTrims(t *testing.T) {
 	}
 	for _, i := range []int{0, n / 2, n - 1} {
 		assertStoredOnce(t, h2, fmt.Sprintf("trim-%d", i), 1)
+	}
+}
+
+// TestJournalOverwritesZeros checks the file's layout: it is extended a
+// zero-filled chunk at a time and appends overwrite those zeros, so small
+// appends leave its size alone. A copy taken while it is open (what a crash
+// leaves: frames, then zeros) replays every frame into a fresh database
+// without a warning about a torn end; the same copy with half a frame
+// after the last one gets that warning and loses only the half frame.
+func TestJournalOverwritesZeros(t *testing.T) {
+	db, _ := openDB(t)
+	jpath := filepath.Join(t.TempDir(), "history.journal")
+	h := newHistory(t, db, Config{Journal: jpath})
+	const n = 100
+	for i := range n {
+		mustAppend(t, h, detail("GET", "/api/v1/catalog", 503, fmt.Sprintf("zero-%d", i)))
+		fi, err := os.Stat(jpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != journalChunk {
+			t.Fatalf("after %d appends the journal is %d bytes, want %d", i+1, fi.Size(), journalChunk)
+		}
+	}
+	data, err := os.ReadFile(jpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	end := 0
+	for !cleanEnd(data[end:]) {
+		_, size, err := decodeFrame(data[end:])
+		if err != nil {
+			t.Fatalf("frame at %d: %v", end, err)
+		}
+		end += size
+	}
+
+	scratch := newHistory(t, db, Config{})
+	torn, _ := journalFrames(t, scratch, 1, "torn")
+	scratch.Close()
+	withTorn := slices.Clone(data)
+	copy(withTorn[end:], torn[:len(torn)/2])
+
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		warn    bool
+	}{{"clean", data, false}, {"torn", withTorn, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fresh, _ := openDB(t)
+			var log testutil.SyncBuffer
+			h := openOnJournal(t, fresh, filepath.Join(t.TempDir(), "history.journal"), tc.content, Config{Logger: logTo(&log)})
+			if c, _ := h.Count(); c != n {
+				t.Errorf("Count after replay = %d, want %d", c, n)
+			}
+			for _, i := range []int{0, n / 2, n - 1} {
+				assertStoredOnce(t, h, fmt.Sprintf("zero-%d", i), 1)
+			}
+			if got := strings.Contains(log.String(), "unfinished end of the journal"); got != tc.warn {
+				t.Errorf("torn-end warning logged = %v, want %v; log:\n%s", got, tc.warn, log.String())
+			}
+		})
 	}
 }
