@@ -279,9 +279,30 @@ func (c *Conn) Initialized() bool {
 	return c.state != stateNew
 }
 
-// Notify sends a notification to the client.
+// Notify sends a notification to the client. Like reply it writes the
+// frame itself: the library's path encodes params and then encodes the
+// message around them, which validates and copies params a second time.
 func (c *Conn) Notify(ctx context.Context, method string, params any) error {
-	return c.jc.Notify(ctx, method, params)
+	select {
+	case <-c.jc.DisconnectNotify():
+		return jsonrpc2.ErrClosed
+	default:
+	}
+	name, err := json.Marshal(method)
+	if err != nil {
+		return err
+	}
+	body := append([]byte(`{"jsonrpc":"2.0","method":`), name...)
+	if params != nil {
+		p, err := json.Marshal(params)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", method, err)
+		}
+		body = append(append(append(body, `,"params":`...), p...), '}')
+	} else {
+		body = append(body, '}')
+	}
+	return c.stream.WriteRaw(body)
 }
 
 // Call sends a request to the client and waits for its answer. Handlers may

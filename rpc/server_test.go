@@ -438,3 +438,44 @@ func TestInlineWaitsForOrderedRequests(t *testing.T) {
 		t.Errorf("order = %s, want inline,ordered,inline", got)
 	}
 }
+
+// TestNotify checks the frames Notify writes itself: params encoded once
+// and whole, none when nil, a method name that needs escaping escaped, an
+// encoding error returned without a frame, and nothing once the
+// connection has ended.
+func TestNotify(t *testing.T) {
+	ts, p := startTestServer(t)
+	initialize(p)
+	if err := ts.conn.Notify(context.Background(), "test/note", typedParams{Name: `a"b`, N: 3}); err != nil {
+		t.Fatal(err)
+	}
+	m := p.recv()
+	var got typedParams
+	if err := json.Unmarshal(m["params"], &got); err != nil || got.Name != `a"b` || got.N != 3 || string(m["method"]) != `"test/note"` || m["id"] != nil || string(m["jsonrpc"]) != `"2.0"` {
+		t.Errorf("notification = %s (%v)", mustJSON(m), err)
+	}
+	if err := ts.conn.Notify(context.Background(), `odd "name"`, nil); err != nil {
+		t.Fatal(err)
+	}
+	m = p.recv()
+	if _, ok := m["params"]; ok || string(m["method"]) != `"odd \"name\""` {
+		t.Errorf("notification without params = %s", mustJSON(m))
+	}
+	if err := ts.conn.Notify(context.Background(), "test/bad", func() {}); err == nil || !strings.Contains(err.Error(), "test/bad") {
+		t.Errorf("Notify with unencodable params = %v, want an error naming the method", err)
+	}
+	p.send(`{"jsonrpc":"2.0","method":"exit"}`)
+	<-ts.exit
+	if err := ts.conn.Notify(context.Background(), "test/late", nil); err == nil {
+		t.Error("Notify after the connection ended = nil, want an error")
+	}
+	// The frame after the encoding error, if any, would be test/bad or
+	// test/late; the peer must have seen neither.
+	select {
+	case m, ok := <-p.msgs:
+		if ok {
+			t.Errorf("unexpected frame %s", mustJSON(m))
+		}
+	case <-time.After(100 * time.Millisecond):
+	}
+}
