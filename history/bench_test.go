@@ -348,7 +348,7 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
-// BenchmarkAppend64 appends from 64 goroutines with the group committer,
+// BenchmarkAppend64 appends from 64 goroutines with group commit,
 // with bbolt's db.Batch (default MaxBatchDelay) and through the journal
 // (the daemon's mode), beside the baseline of one db.Update (one fsync)
 // per entry from the same 64 goroutines.

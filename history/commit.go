@@ -1,19 +1,24 @@
 package history
 
 import (
+	"slices"
+
 	bolt "go.etcd.io/bbolt"
 )
 
 // Group commit. Appends are prepared (redaction, caps, encoding of the
 // bodies) in the caller's goroutine, given their id and queued in one step
-// (so queue order is id order, and a retried transaction reuses the ids);
-// one committer goroutine takes everything queued, writes the group in one
-// bbolt Update (one fsync pair) and answers each caller. While a commit is
-// on disk the next group gathers, so the group
-// grows with the load and an idle append waits for nothing but its own
-// fsync. bbolt's db.Batch gives the same sharing but waits up to
-// MaxBatchDelay (10 ms by default, a DB-wide setting the store owns) for a
-// batch to fill; BenchmarkAppend64 measures both.
+// (so queue order is id order, and a retried transaction reuses the ids).
+// Then the caller takes writeMu; unless an earlier holder has already
+// written its entry, it becomes the writer: it takes everything queued,
+// writes the group in one bbolt Update (one fsync pair) or one journal
+// write (one sync), and answers each caller. While a group is on disk the
+// next one gathers in the queue, so the group grows with the load, and an
+// idle append waits for nothing but its own sync: it writes in its own
+// goroutine, with no hand-off to a committer goroutine and back. bbolt's
+// db.Batch gives the same sharing but waits up to MaxBatchDelay (10 ms by
+// default, a DB-wide setting the store owns) for a batch to fill;
+// BenchmarkAppend64 measures both.
 
 // maxGroup bounds the entries written by one transaction.
 const maxGroup = 1000
@@ -22,7 +27,7 @@ const maxGroup = 1000
 type commitMode int
 
 const (
-	commitGroup  commitMode = iota // the committer goroutine (default)
+	commitGroup  commitMode = iota // group commit by the appenders (default)
 	commitBatch                    // bbolt's db.Batch
 	commitUpdate                   // one db.Update per entry (baseline)
 )
@@ -43,48 +48,45 @@ func (h *History) commit(rec *record) error {
 		rec.assign(h.ids.next(h.cfg.Now()))
 		return h.db.Update(h.putFunc(rec))
 	}
-	return <-h.enqueue(rec).done
-}
-
-// enqueue gives rec its id and queues it for the committer. Commits follow
-// the queue, so a reader never sees an id appear below one it has already
-// seen (barring an entry whose own write failed and was retried alone).
-func (h *History) enqueue(rec *record) *pending {
-	p := &pending{rec: rec, done: make(chan error, 1)}
-	h.enqMu.Lock()
-	defer h.enqMu.Unlock()
-	rec.assign(h.ids.next(h.cfg.Now()))
-	h.queue <- p
-	return p
-}
-
-// commitLoop runs until Close closes the queue.
-func (h *History) commitLoop() {
-	defer close(h.commits)
-	if h.folds != nil {
-		defer close(h.folds)
-	}
-	group := make([]*pending, 0, maxGroup)
-	for p := range h.queue {
-		group = append(group[:0], p)
-	gather:
-		for len(group) < maxGroup {
-			select {
-			case q, ok := <-h.queue:
-				if !ok {
-					break gather
-				}
-				group = append(group, q)
-			default:
-				break gather
-			}
+	p := h.enqueue(rec)
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	for {
+		select {
+		case err := <-p.done: // written by this or an earlier writer
+			return err
+		default:
 		}
+		group := h.take()
 		if h.jr != nil {
 			h.journalGroup(group)
 		} else {
 			h.commitGroup(group)
 		}
 	}
+}
+
+// enqueue gives rec its id and queues it. Groups are taken from the front
+// of the queue, so a reader never sees an id appear below one it has
+// already seen (barring an entry whose own write failed and was retried
+// alone).
+func (h *History) enqueue(rec *record) *pending {
+	p := &pending{rec: rec, done: make(chan error, 1)}
+	h.enqMu.Lock()
+	defer h.enqMu.Unlock()
+	rec.assign(h.ids.next(h.cfg.Now()))
+	h.queue = append(h.queue, p)
+	return p
+}
+
+// take removes the next group, at most maxGroup appends, from the queue.
+func (h *History) take() []*pending {
+	h.enqMu.Lock()
+	defer h.enqMu.Unlock()
+	n := min(len(h.queue), maxGroup)
+	group := slices.Clone(h.queue[:n])
+	h.queue = append(h.queue[:0], h.queue[n:]...)
+	return group
 }
 
 // journalGroup writes a group to the journal, answers its callers and hands

@@ -4,11 +4,11 @@
 // editors and the CLI ask of it.
 //
 // An entry is durable once Append returns. Appends are group-committed:
-// one committer goroutine writes everything queued in one transaction, so
+// one appender at a time writes everything queued in one transaction, so
 // concurrent callers share one fsync and an idle append waits only for its
 // own (commit.go explains why this beats bbolt's Batch here). With
-// Config.Journal, as the daemon runs it, the committer writes the group to
-// an append-only journal with a single sync and answers; a folder goroutine
+// Config.Journal, as the daemon runs it, the group goes to a journal file
+// with a single sync and is answered; a folder goroutine
 // moves the entries into bbolt right after, and Open replays what a crash
 // left unfolded (journal.go). Ids are time-ordered, sortable and handed out
 // in commit order; the entries bucket is keyed by their big-endian form, so

@@ -156,16 +156,17 @@ type History struct {
 	// its commit is answered, and exclusively by Close, so Close waits for
 	// in-flight appends and none starts after it.
 	appendMu sync.RWMutex
-	closed   bool          // guarded by appendMu
-	queue    chan *pending // appends waiting for the committer
+	closed   bool // guarded by appendMu
 	// enqMu makes "take the next id, then queue" one step, so the queue —
 	// and so the commit order — is id order.
-	enqMu   sync.Mutex
-	commits chan struct{} // closed when the committer exits
+	enqMu sync.Mutex
+	queue []*pending // guarded by enqMu: appends waiting for a writer
+	// writeMu is held by the append that writes a group (commit.go).
+	writeMu sync.Mutex
 
 	// The journal, when Config.Journal is set (see journal.go).
 	jr         *journal
-	journaled  uint64         // committer only: the newest journaled id
+	journaled  uint64         // guarded by writeMu: the newest journaled id
 	acked      atomic.Uint64  // the newest id answered from the journal
 	folds      chan []*record // journaled groups for the folder
 	foldDone   chan struct{}  // closed when the folder exits
@@ -253,9 +254,6 @@ func Open(cfg Config) (*History, error) {
 		h.foldedCh = make(chan struct{})
 		go h.foldLoop()
 	}
-	h.queue = make(chan *pending, maxGroup)
-	h.commits = make(chan struct{})
-	go h.commitLoop()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop = cancel
 	if cfg.PruneInterval > 0 {
@@ -330,7 +328,7 @@ func defaultMigrate(db *bolt.DB) MigrateFunc {
 	}
 }
 
-// Close waits for appends in flight, then stops the committer and the
+// Close waits for appends in flight, then stops the folder and the
 // background pruner. It does not close the DB. Appends after Close fail
 // with ErrClosed.
 func (h *History) Close() {
@@ -338,10 +336,9 @@ func (h *History) Close() {
 		h.appendMu.Lock()
 		h.closed = true
 		h.appendMu.Unlock()
-		close(h.queue)
-		<-h.commits
 		if h.jr != nil {
 			h.stopping.Store(true)
+			close(h.folds)
 			<-h.foldDone
 			if !h.foldFailed {
 				if err := h.jr.trim(); err != nil {
@@ -358,7 +355,7 @@ func (h *History) Close() {
 // Append redacts and caps d, stores it under a new id and returns its
 // summary. It returns only after the entry is committed to disk
 // (acknowledged ⇒ durable); concurrent appends share one commit (see
-// commitLoop). d is not modified. A Time of zero or later than now is set
+// commit.go). d is not modified. A Time of zero or later than now is set
 // to now. ctx is checked before the append starts; once submitted, the
 // append runs to completion.
 func (h *History) Append(ctx context.Context, d *rpc.HistoryDetail) (rpc.HistoryEntry, error) {

@@ -17,7 +17,7 @@ import (
 // commit. A bbolt commit writes the dirty pages of six buckets and syncs
 // twice (pages, then meta); appending a group's records to one file and
 // syncing once costs about a quarter of that on the disks measured here.
-// So with a journal the committer answers a group once its records are in
+// So with a journal a group is answered once its records are in
 // the journal and synced (acknowledged ⇒ durable still holds), and a second
 // goroutine, the folder, writes them into bbolt. In the same transaction it
 // stores the newest folded id (keyFolded), so a restart replays exactly
@@ -77,7 +77,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // keyFolded (in bucketState) holds the newest id the folder has written.
 var keyFolded = []byte("folded")
 
-// journal is the open journal file. Only the committer goroutine writes it
+// journal is the open journal file. Only the holder of writeMu writes it
 // once the history is open.
 type journal struct {
 	f    *os.File
@@ -86,7 +86,7 @@ type journal struct {
 	end  int64 // the end of the file; zeros from size to end
 	buf  []byte
 	// dead is set when a failed write could not be cut back: frames
-	// after the damage would not replay, so the committer stops using
+	// after the damage would not replay, so the writers stop using
 	// the file.
 	dead bool
 }

@@ -20,7 +20,7 @@ import (
 )
 
 // journalFrames prepares n entries with fresh ids and returns their
-// frames, as a committer would have written them, and their request IDs.
+// frames, as a writer would have written them, and their request IDs.
 func journalFrames(t *testing.T, h *History, n int, prefix string) ([]byte, []string) {
 	t.Helper()
 	var buf []byte
