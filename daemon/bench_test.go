@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/aliasd/aliasd/config"
 	"github.com/aliasd/aliasd/internal/testutil"
@@ -107,24 +106,10 @@ func BenchmarkStatusRoundTrip(b *testing.B) {
 	payload := make([]byte, len(raw)+40) // the status reply's size
 	back := make([]byte, len(payload))
 
-	statusTimes := make([]time.Duration, 0, b.N)
-	echoTimes := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
+	testutil.Paired(b, "status", func(i int) { call(i+3, rpc.MethodStatus, &raw) }, "echo", func(int) {
 		echoC.Write(payload)
 		io.ReadFull(echoC, back)
-		t1 := time.Now()
-		call(i+3, rpc.MethodStatus, &raw)
-		t2 := time.Now()
-		echoTimes = append(echoTimes, t1.Sub(t0))
-		statusTimes = append(statusTimes, t2.Sub(t1))
-	}
-	b.StopTimer()
-	ms, me := testutil.Median(statusTimes), testutil.Median(echoTimes)
-	b.ReportMetric(float64(ms.Nanoseconds()), "status-median-ns")
-	b.ReportMetric(float64(me.Nanoseconds()), "echo-median-ns")
-	b.ReportMetric(float64(ms)/float64(me), "ratio")
+	})
 	echoC.Close()
 	echoS.Close()
 }

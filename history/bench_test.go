@@ -433,33 +433,20 @@ func BenchmarkAppendJournal(b *testing.B) {
 	for i := range details {
 		details[i] = syntheticDetail(r, i)
 	}
-	ds, js := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		d := details[i%len(details)]
-		t0 := time.Now()
-		if _, err := direct.Append(context.Background(), d); err != nil {
-			b.Fatal(err)
+	appendTo := func(h *History) func(int) {
+		return func(i int) {
+			if _, err := h.Append(context.Background(), details[i%len(details)]); err != nil {
+				b.Fatal(err)
+			}
 		}
-		t1 := time.Now()
-		if _, err := journaled.Append(context.Background(), d); err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		ds, js = append(ds, t1.Sub(t0)), append(js, t2.Sub(t1))
 	}
-	b.StopTimer()
-	md, mj := testutil.Median(ds), testutil.Median(js)
-	b.ReportMetric(float64(md.Nanoseconds()), "direct-median-ns")
-	b.ReportMetric(float64(mj.Nanoseconds()), "journal-median-ns")
-	b.ReportMetric(float64(mj)/float64(md), "journal/direct")
+	testutil.Paired(b, "journal", appendTo(journaled), "direct", appendTo(direct))
 }
 
 // BenchmarkJournalSync is the measurement behind the journal's layout: a
 // 2.6 KB record (a cache hit's entry with a catalog item's body) written
 // and synced, alternating between appending to a file and overwriting
-// zeros already written to one, both in the same directory. It reports
-// both medians and their ratio.
+// zeros already written to one, both in the same directory.
 func BenchmarkJournalSync(b *testing.B) {
 	dir := b.TempDir()
 	rec := make([]byte, 2600)
@@ -479,29 +466,19 @@ func BenchmarkJournalSync(b *testing.B) {
 	if err := zeroed.Sync(); err != nil {
 		b.Fatal(err)
 	}
-	appends, overwrites := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		t0 := time.Now()
-		if _, err := appendTo.Write(rec); err != nil {
-			b.Fatal(err)
-		}
-		if err := datasync(appendTo); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
+	testutil.Paired(b, "overwrite", func(i int) {
 		if _, err := zeroed.WriteAt(rec, int64(i*len(rec))); err != nil {
 			b.Fatal(err)
 		}
 		if err := datasync(zeroed); err != nil {
 			b.Fatal(err)
 		}
-		t2 := time.Now()
-		appends, overwrites = append(appends, t1.Sub(t0)), append(overwrites, t2.Sub(t1))
-	}
-	b.StopTimer()
-	ma, mo := testutil.Median(appends), testutil.Median(overwrites)
-	b.ReportMetric(float64(ma.Nanoseconds()), "append-median-ns")
-	b.ReportMetric(float64(mo.Nanoseconds()), "overwrite-median-ns")
-	b.ReportMetric(float64(mo)/float64(ma), "overwrite/append")
+	}, "append", func(int) {
+		if _, err := appendTo.Write(rec); err != nil {
+			b.Fatal(err)
+		}
+		if err := datasync(appendTo); err != nil {
+			b.Fatal(err)
+		}
+	})
 }

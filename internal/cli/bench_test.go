@@ -83,23 +83,8 @@ func BenchmarkRelayVsStandalone(b *testing.B) {
 		relay.call(b, 2, "alias/status")
 		standalone.call(b, 2, "alias/status")
 	}
-	rt := make([]time.Duration, 0, b.N)
-	st := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		relay.call(b, i+10, "alias/status")
-		t1 := time.Now()
-		standalone.call(b, i+10, "alias/status")
-		t2 := time.Now()
-		rt = append(rt, t1.Sub(t0))
-		st = append(st, t2.Sub(t1))
-	}
-	b.StopTimer()
-	mr, ms := testutil.Median(rt), testutil.Median(st)
-	b.ReportMetric(float64(mr.Nanoseconds()), "relay-median-ns")
-	b.ReportMetric(float64(ms.Nanoseconds()), "standalone-median-ns")
-	b.ReportMetric(float64(mr)/float64(ms), "ratio")
+	testutil.Paired(b, "relay", func(i int) { relay.call(b, i+10, "alias/status") },
+		"standalone", func(i int) { standalone.call(b, i+10, "alias/status") })
 }
 
 // buildHistory fills a fresh ALIASD_HOME with n history entries through
