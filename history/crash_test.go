@@ -20,7 +20,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-var replayedRe = regexp.MustCompile(`replaying the journal.*replayed=(\d+)`)
+var replayedRe = regexp.MustCompile(`replayed the journal.*replayed=(\d+)`)
 
 const (
 	crashChildEnv   = "ALIASD_HISTORY_CRASH_CHILD"

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -149,11 +150,6 @@ func (h *History) openJournal(path string) error {
 		f.Close()
 		return fmt.Errorf("opening the journal: %w", err)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("reading the journal: %w", err)
-	}
 	var folded uint64
 	if err := h.db.View(func(tx *bolt.Tx) error {
 		folded = getUint(tx.Bucket(bucketState), keyFolded)
@@ -162,42 +158,19 @@ func (h *History) openJournal(path string) error {
 		f.Close()
 		return err
 	}
-	var recs []*record
-	off := 0
-	for off < len(data) && !cleanEnd(data[off:]) {
-		rec, n, err := decodeFrame(data[off:])
-		if err != nil {
-			break
-		}
-		off += n
-		if rec.id > folded {
-			recs = append(recs, rec)
-		}
+	replayed, torn, err := h.replay(f, folded)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("replaying the journal: %w", err)
 	}
-	if !cleanEnd(data[off:]) {
+	if torn > 0 {
 		// The unsynced tail of a crashed group: none of it was answered.
-		h.log.Warn("history: dropped the unfinished end of the journal", "path", path, "bytes", len(data)-off)
+		h.log.Warn("history: dropped the unfinished end of the journal", "path", path, "bytes", torn)
 	}
-	if len(recs) > 0 {
-		h.log.Info("history: replaying the journal", "path", path, "replayed", len(recs))
+	if replayed > 0 {
+		h.log.Info("history: replayed the journal", "path", path, "replayed", replayed)
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), maxGroup)
-		failed, err := h.fold(recs[:n])
-		if err == nil && len(failed) > 0 {
-			err = fmt.Errorf("entry %s cannot be stored", formatID(failed[0].id))
-		}
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("replaying the journal: %w", err)
-		}
-		for _, rec := range recs[:n] {
-			h.ids.observe(rec.id)
-			h.count.Add(1)
-		}
-		recs = recs[n:]
-	}
-	if len(data) > 0 {
+	if fi, err := f.Stat(); err != nil || fi.Size() > 0 {
 		if err := f.Truncate(0); err != nil {
 			f.Close()
 			return fmt.Errorf("emptying the journal: %w", err)
@@ -209,6 +182,118 @@ func (h *History) openJournal(path string) error {
 	}
 	h.jr = &journal{f: f, path: path}
 	return nil
+}
+
+// replayBatch bounds the bytes of frames replay holds before it folds
+// them, so a journal that grew during a long database outage is not read
+// into memory whole.
+const replayBatch = 16 << 20
+
+// replay reads the journal from r frame by frame and folds every record
+// past folded into bbolt, a group at a time. It returns how many records
+// it stored and how many bytes past the last whole frame were not the
+// zeros that end a clean journal.
+func (h *History) replay(r io.Reader, folded uint64) (replayed int, torn int64, err error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var batch []*record
+	held := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		failed, err := h.fold(batch)
+		if err == nil && len(failed) > 0 {
+			err = fmt.Errorf("entry %s cannot be stored", formatID(failed[0].id))
+		}
+		if err != nil {
+			return err
+		}
+		for _, rec := range batch {
+			h.ids.observe(rec.id)
+			h.count.Add(1)
+		}
+		replayed += len(batch)
+		batch, held = batch[:0], 0
+		return nil
+	}
+	var hdr [8]byte
+	for {
+		n, err := io.ReadFull(br, hdr[:])
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			return replayed, 0, err
+		}
+		if cleanEnd(hdr[:n]) {
+			// Zeros: the end of the frames, unless something follows.
+			if torn, err = nonZero(br); err != nil {
+				return replayed, 0, err
+			}
+			break
+		}
+		size := binary.BigEndian.Uint32(hdr[:])
+		if n < len(hdr) || size > maxFrame {
+			torn = int64(n) + drain(br)
+			break
+		}
+		frame := make([]byte, 8+int(size))
+		copy(frame, hdr[:])
+		if m, err := io.ReadFull(br, frame[8:]); err != nil {
+			if err != io.ErrUnexpectedEOF && err != io.EOF {
+				return replayed, 0, err
+			}
+			torn = int64(8+m) + drain(br)
+			break
+		}
+		rec, _, err := decodeFrame(frame)
+		if err != nil {
+			torn = int64(len(frame)) + drain(br)
+			break
+		}
+		if rec.id > folded {
+			batch = append(batch, rec)
+			held += len(frame)
+		}
+		if len(batch) == maxGroup || held >= replayBatch {
+			if err := flush(); err != nil {
+				return replayed, 0, err
+			}
+		}
+	}
+	return replayed, torn, flush()
+}
+
+// nonZero reads r to its end and returns the bytes from the first one that
+// is not zero, or 0 when all are zeros.
+func nonZero(r io.Reader) (int64, error) {
+	buf := make([]byte, 64<<10)
+	var total, first int64 = 0, -1
+	for {
+		n, err := r.Read(buf)
+		if first < 0 {
+			if i := slices.IndexFunc(buf[:n], func(c byte) bool { return c != 0 }); i >= 0 {
+				first = total + int64(i)
+			}
+		}
+		total += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if first < 0 {
+		return 0, nil
+	}
+	return total - first, nil
+}
+
+// drain reads r to its end and returns how many bytes it read.
+func drain(r io.Reader) int64 {
+	n, _ := io.Copy(io.Discard, r)
+	return n
 }
 
 // cleanEnd reports whether b is where the frames end: nothing left, or the

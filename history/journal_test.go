@@ -415,3 +415,63 @@ func TestJournalOverwritesZeros(t *testing.T) {
 		})
 	}
 }
+
+// TestJournalReplayInBatches replays journals past one replay batch — by
+// count (more than maxGroup frames) and by bytes (more than replayBatch) —
+// and checks every entry is stored once, the log reports the total, and
+// new ids continue after the last replayed one.
+func TestJournalReplayInBatches(t *testing.T) {
+	big := strings.Repeat("r", 60<<10)
+	for _, tc := range []struct {
+		name string
+		n    int
+		body string
+	}{
+		{"by count", 2*maxGroup + 17, ""},
+		{"by bytes", replayBatch/len(big) + 40, big},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := openDB(t)
+			scratch := newHistory(t, db, Config{BodyCap: 64 << 10})
+			var content []byte
+			for i := range tc.n {
+				d := detail("GET", "/api/v1/catalog", 503, fmt.Sprintf("batch-%d", i))
+				d.Response.Body = tc.body
+				rec, err := scratch.prepare(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.assign(scratch.ids.next(time.Now()))
+				content = encodeFrame(content, rec)
+			}
+			scratch.Close()
+			content = append(content, make([]byte, 4096)...) // the zeros after the frames
+
+			var log testutil.SyncBuffer
+			h := openOnJournal(t, db, filepath.Join(t.TempDir(), "history.journal"), content, Config{Logger: logTo(&log)})
+			if c, _ := h.Count(); c != tc.n {
+				t.Errorf("Count = %d, want %d", c, tc.n)
+			}
+			for _, i := range []int{0, maxGroup - 1, maxGroup, tc.n - 1} {
+				rid := fmt.Sprintf("batch-%d", i)
+				if res, err := h.List(rpc.HistoryListParams{RequestID: rid}); i < tc.n && (err != nil || len(res.Entries) != 1) {
+					t.Errorf("List(requestId=%s) = %d entries, %v; want 1", rid, len(res.Entries), err)
+				}
+			}
+			checkIndexes(t, h)
+			if want := fmt.Sprintf("replayed=%d", tc.n); !strings.Contains(log.String(), want) {
+				t.Errorf("log does not say %s:\n%s", want, log.String())
+			}
+			if strings.Contains(log.String(), "unfinished end") {
+				t.Errorf("a clean journal was reported torn:\n%s", log.String())
+			}
+			last, err := h.GetByRequestID(fmt.Sprintf("batch-%d", tc.n-1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := mustAppend(t, h, detail("GET", "/api/v1/after", 200, "after")); e.ID <= last.ID {
+				t.Errorf("id after replay %s, last replayed %s: want larger", e.ID, last.ID)
+			}
+		})
+	}
+}

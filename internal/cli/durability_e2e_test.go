@@ -167,7 +167,7 @@ func TestHistoryDurableAcrossKill9(t *testing.T) {
 	// The daemon answers from its journal and folds into bbolt after: the
 	// restarts replayed what the kills caught unfolded.
 	replayed := 0
-	for _, m := range regexp.MustCompile(`replaying the journal.*replayed=(\d+)`).FindAllStringSubmatch(readLog(home), -1) {
+	for _, m := range regexp.MustCompile(`replayed the journal.*replayed=(\d+)`).FindAllStringSubmatch(readLog(home), -1) {
 		n, _ := strconv.Atoi(m[1])
 		replayed += n
 	}
