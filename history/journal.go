@@ -194,7 +194,6 @@ const replayBatch = 16 << 20
 // it stored and how many bytes past the last whole frame were not the
 // zeros that end a clean journal.
 func (h *History) replay(r io.Reader, folded uint64) (replayed int, torn int64, err error) {
-	br := bufio.NewReaderSize(r, 1<<20)
 	var batch []*record
 	held := 0
 	flush := func() error {
@@ -216,52 +215,60 @@ func (h *History) replay(r io.Reader, folded uint64) (replayed int, torn int64, 
 		batch, held = batch[:0], 0
 		return nil
 	}
+	torn, err = scanFrames(r, func(rec *record, size int) error {
+		if rec.id <= folded {
+			return nil
+		}
+		batch = append(batch, rec)
+		if held += size; len(batch) == maxGroup || held >= replayBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return replayed, 0, err
+	}
+	return replayed, torn, flush()
+}
+
+// scanFrames reads frames from r and calls fn with each whole one and its
+// size, until the zeros that end a clean journal, the end of r, or a frame
+// that is cut short or damaged. It returns the bytes past the last whole
+// frame that are not those zeros; an error is r's or fn's.
+func scanFrames(r io.Reader, fn func(rec *record, size int) error) (torn int64, err error) {
+	br := bufio.NewReaderSize(r, 1<<20)
 	var hdr [8]byte
 	for {
 		n, err := io.ReadFull(br, hdr[:])
-		if err == io.EOF {
-			break
-		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			return replayed, 0, err
-		}
-		if cleanEnd(hdr[:n]) {
+		switch {
+		case err == io.EOF:
+			return 0, nil
+		case err != nil && err != io.ErrUnexpectedEOF:
+			return 0, err
+		case cleanEnd(hdr[:n]):
 			// Zeros: the end of the frames, unless something follows.
-			if torn, err = nonZero(br); err != nil {
-				return replayed, 0, err
-			}
-			break
+			return nonZero(br)
 		}
 		size := binary.BigEndian.Uint32(hdr[:])
 		if n < len(hdr) || size > maxFrame {
-			torn = int64(n) + drain(br)
-			break
+			return int64(n) + drain(br), nil
 		}
 		frame := make([]byte, 8+int(size))
 		copy(frame, hdr[:])
 		if m, err := io.ReadFull(br, frame[8:]); err != nil {
 			if err != io.ErrUnexpectedEOF && err != io.EOF {
-				return replayed, 0, err
+				return 0, err
 			}
-			torn = int64(8+m) + drain(br)
-			break
+			return int64(8+m) + drain(br), nil
 		}
 		rec, _, err := decodeFrame(frame)
 		if err != nil {
-			torn = int64(len(frame)) + drain(br)
-			break
+			return int64(len(frame)) + drain(br), nil
 		}
-		if rec.id > folded {
-			batch = append(batch, rec)
-			held += len(frame)
-		}
-		if len(batch) == maxGroup || held >= replayBatch {
-			if err := flush(); err != nil {
-				return replayed, 0, err
-			}
+		if err := fn(rec, len(frame)); err != nil {
+			return 0, err
 		}
 	}
-	return replayed, torn, flush()
 }
 
 // nonZero reads r to its end and returns the bytes from the first one that

@@ -275,7 +275,11 @@ func TestJournalClearKeepsMark(t *testing.T) {
 
 // FuzzJournalFrames feeds arbitrary bytes to the journal's frame decoder,
 // as Open does at replay: it must never panic or read past a frame, and
-// every frame it accepts must encode back to the same bytes.
+// every frame it accepts must encode back to the same bytes. The
+// streaming scanner replay uses must agree with decoding the bytes in
+// memory: the same records in the same order, and as torn bytes whatever
+// follows the last whole frame from its first byte that is not zero (all
+// of it when the next header is not zeros).
 // (TestJournalDamaged runs Open itself on damaged journals.)
 func FuzzJournalFrames(f *testing.F) {
 	h := newHistory(f, openDBForFuzz(f), Config{})
@@ -293,14 +297,18 @@ func FuzzJournalFrames(f *testing.F) {
 	f.Add(seed)
 	f.Add(seed[:len(seed)-3])
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(append(slices.Clone(seed), make([]byte, 100)...))
+	f.Add(append(append(slices.Clone(seed), make([]byte, 20)...), 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for off := 0; off < len(data); {
+		var want []*record
+		off := 0
+		for !cleanEnd(data[off:]) {
 			rec, n, err := decodeFrame(data[off:])
 			if err != nil {
 				if !errors.Is(err, errTorn) {
 					t.Fatalf("decodeFrame error %v does not wrap errTorn", err)
 				}
-				return
+				break
 			}
 			if n < 8 || off+n > len(data) {
 				t.Fatalf("frame at %d claims %d bytes of %d", off, n, len(data)-off)
@@ -308,7 +316,33 @@ func FuzzJournalFrames(f *testing.F) {
 			if again := encodeFrame(nil, rec); !bytes.Equal(again, data[off:off+n]) {
 				t.Fatalf("frame at %d does not encode back to its bytes", off)
 			}
+			want = append(want, rec)
 			off += n
+		}
+		rest := data[off:]
+		var wantTorn int64
+		if first := slices.IndexFunc(rest, func(c byte) bool { return c != 0 }); first >= 0 {
+			wantTorn = int64(len(rest))
+			if first >= 8 {
+				wantTorn = int64(len(rest) - first)
+			}
+		}
+
+		var got []*record
+		torn, err := scanFrames(bytes.NewReader(data), func(rec *record, size int) error {
+			got = append(got, rec)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("scanFrames = %v", err)
+		}
+		if torn != wantTorn || len(got) != len(want) {
+			t.Fatalf("scanFrames: %d records, %d torn bytes; decoding in memory: %d, %d", len(got), torn, len(want), wantTorn)
+		}
+		for i := range got {
+			if got[i].id != want[i].id || !bytes.Equal(got[i].summary, want[i].summary) || !bytes.Equal(got[i].bodies, want[i].bodies) {
+				t.Fatalf("record %d differs between scanFrames and decodeFrame", i)
+			}
 		}
 	})
 }
