@@ -161,12 +161,12 @@ type History struct {
 	// and so the commit order — is id order.
 	enqMu sync.Mutex
 	queue []*pending // guarded by enqMu: appends waiting for a writer
-	// writeMu is held by the append that writes a group (commit.go).
-	writeMu sync.Mutex
+	// writer holds a token while an append writes a group (commit.go).
+	writer chan struct{}
 
 	// The journal, when Config.Journal is set (see journal.go).
 	jr         *journal
-	journaled  uint64         // guarded by writeMu: the newest journaled id
+	journaled  uint64         // the writer's only: the newest journaled id
 	acked      atomic.Uint64  // the newest id answered from the journal
 	folds      chan []*record // journaled groups for the folder
 	foldDone   chan struct{}  // closed when the folder exits
@@ -224,6 +224,7 @@ func Open(cfg Config) (*History, error) {
 		redact: cfg.Redact,
 		kick:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
+		writer: make(chan struct{}, 1),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))

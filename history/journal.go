@@ -78,7 +78,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // keyFolded (in bucketState) holds the newest id the folder has written.
 var keyFolded = []byte("folded")
 
-// journal is the open journal file. Only the holder of writeMu writes it
+// journal is the open journal file. Only the appender holding h.writer writes it
 // once the history is open.
 type journal struct {
 	f    *os.File
