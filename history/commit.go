@@ -1,6 +1,7 @@
 package history
 
 import (
+	"fmt"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,12 +68,31 @@ func (h *History) commit(rec *record) error {
 			return err
 		default:
 		}
-		group := h.take()
-		if h.jr != nil {
-			h.journalGroup(group)
-		} else {
-			h.commitGroup(group)
+		h.write(h.take())
+	}
+}
+
+// write commits a group taken from the queue and answers its appenders.
+// A panic while writing answers every appender of the group with an error
+// before it goes on up the caller's stack (the RPC layer recovers it), so
+// no other appender waits forever for an answer.
+func (h *History) write(group []*pending) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("writing the history panicked: %v", r)
+			for _, p := range group {
+				select {
+				case p.done <- err:
+				default: // already answered
+				}
+			}
+			panic(r)
 		}
+	}()
+	if h.jr != nil {
+		h.journalGroup(group)
+	} else {
+		h.commitGroup(group)
 	}
 }
 

@@ -553,3 +553,73 @@ func TestCloseDuringAppends(t *testing.T) {
 		t.Errorf("Count = %d, want the %d acknowledged appends", n, len(acked))
 	}
 }
+
+// TestWriterPanicAnswersItsGroup: a panic while an appender writes a group
+// reaches that appender (the RPC layer recovers it) and every other
+// appender of the group gets an error instead of waiting forever; the
+// next append works.
+func TestWriterPanicAnswersItsGroup(t *testing.T) {
+	db, _ := openDB(t)
+	// Opened directly: a journal would move the put functions, and so the
+	// panic, into the folder.
+	h, err := Open(Config{DB: db, PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not deferred: with an appender stuck, Close would wait for it.
+	var armed atomic.Bool
+	armed.Store(true)
+	h.afterPut = func(rec *record) error {
+		if armed.Load() && rec.entry.RequestID == "boom" {
+			panic("injected")
+		}
+		return nil
+	}
+	const n = 8
+	h.writer <- struct{}{} // hold the slot so that all n queue as one group
+	results := make(chan error, n)
+	for i := range n {
+		rid := fmt.Sprint("group-", i)
+		if i == n/2 {
+			rid = "boom"
+		}
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					results <- fmt.Errorf("panic: %v", r)
+				}
+			}()
+			_, err := h.Append(context.Background(), detail("GET", "/api/v1/catalog", 200, rid))
+			results <- err
+		}()
+	}
+	for queued := 0; queued < n; {
+		h.enqMu.Lock()
+		queued = len(h.queue)
+		h.enqMu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	<-h.writer
+	panics := 0
+	for range n {
+		select {
+		case err := <-results:
+			if err == nil {
+				t.Error("an append of the panicking group succeeded")
+			} else if strings.HasPrefix(err.Error(), "panic:") {
+				panics++
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("an append of the panicking group was never answered")
+		}
+	}
+	if panics != 1 {
+		t.Errorf("%d appenders saw the panic, want 1 (the writer)", panics)
+	}
+	armed.Store(false)
+	mustAppend(t, h, detail("GET", "/api/v1/catalog", 200, "after"))
+	if c, _ := h.Count(); c != 1 {
+		t.Errorf("Count = %d, want 1 (only the append after the panic)", c)
+	}
+	h.Close()
+}

@@ -78,8 +78,8 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // keyFolded (in bucketState) holds the newest id the folder has written.
 var keyFolded = []byte("folded")
 
-// journal is the open journal file. Only the appender holding h.writer writes it
-// once the history is open.
+// journal is the open journal file. Once the history is open, only the
+// appender holding h.writer writes it.
 type journal struct {
 	f    *os.File
 	path string
