@@ -3,13 +3,14 @@ package cache
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/aliasd/aliasd/internal/binrec"
 )
 
 // entry is one stored response.
@@ -122,22 +123,22 @@ func encode(e *entry, compressAbove int) []byte {
 	if e.noStale {
 		flags |= flagNoStale
 	}
-	out := make([]byte, 0, 64+len(body)+headerSize(e.header))
-	out = append(out, recordFormat, flags)
-	out = binary.AppendUvarint(out, uint64(e.status))
-	out = binary.AppendVarint(out, e.storedAt.UnixNano())
-	out = binary.AppendVarint(out, e.validatedAt.UnixNano())
-	out = binary.AppendVarint(out, int64(e.lifetime))
-	out = binary.AppendUvarint(out, uint64(len(e.body)))
-	out = binary.AppendUvarint(out, uint64(len(e.header)))
+	enc := binrec.Encoder{B: make([]byte, 0, 64+len(body)+headerSize(e.header))}
+	enc.B = append(enc.B, recordFormat, flags)
+	enc.Uvarint(uint64(e.status))
+	enc.Varint(e.storedAt.UnixNano())
+	enc.Varint(e.validatedAt.UnixNano())
+	enc.Varint(int64(e.lifetime))
+	enc.Uvarint(uint64(len(e.body)))
+	enc.Uvarint(uint64(len(e.header)))
 	for name, vals := range e.header {
-		out = appendString(out, name)
-		out = binary.AppendUvarint(out, uint64(len(vals)))
+		enc.Str(name)
+		enc.Uvarint(uint64(len(vals)))
 		for _, v := range vals {
-			out = appendString(out, v)
+			enc.Str(v)
 		}
 	}
-	return append(out, body...)
+	return append(enc.B, body...)
 }
 
 func headerSize(h http.Header) int {
@@ -151,55 +152,39 @@ func headerSize(h http.Header) int {
 	return n
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
 // decode parses a record. raw must be a copy owned by the caller (not a
 // slice from a bbolt transaction): an uncompressed body aliases it.
 func decode(raw []byte) (*entry, error) {
-	d := decoder{b: raw}
 	if len(raw) < 2 || raw[0] != recordFormat {
 		return nil, fmt.Errorf("%w: unknown format", errRecord)
 	}
 	flags := raw[1]
-	d.b = raw[2:]
+	d := binrec.Decoder{B: raw[2:]}
 	e := &entry{
-		status:      int(d.uvarint()),
-		storedAt:    time.Unix(0, d.varint()),
-		validatedAt: time.Unix(0, d.varint()),
-		lifetime:    time.Duration(d.varint()),
+		status:      int(d.Uvarint()),
+		storedAt:    time.Unix(0, d.Varint()),
+		validatedAt: time.Unix(0, d.Varint()),
+		lifetime:    time.Duration(d.Varint()),
 		noStale:     flags&flagNoStale != 0,
 	}
-	bodyLen := d.uvarint()
-	nh := d.uvarint()
-	if d.err == nil && nh > uint64(len(d.b)) {
-		d.err = errRecord
-	}
-	if d.err == nil {
-		e.header = make(http.Header, nh)
-	}
-	for i := uint64(0); i < nh && d.err == nil; i++ {
-		name := d.string()
-		nv := d.uvarint()
-		if nv > uint64(len(d.b)) {
-			d.err = errRecord
-			break
-		}
-		vals := make([]string, 0, nv)
-		for j := uint64(0); j < nv && d.err == nil; j++ {
-			vals = append(vals, d.string())
+	bodyLen := d.Uvarint()
+	nh := d.Count()
+	e.header = make(http.Header, nh)
+	for range nh {
+		name := d.Str()
+		vals := make([]string, d.Count())
+		for j := range vals {
+			vals[j] = d.Str()
 		}
 		e.header[name] = vals
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err != nil {
+		return nil, errRecord
 	}
 	if flags&flagGzip == 0 {
-		e.body = d.b
+		e.body = d.B
 	} else {
-		body, err := gunzip(d.b, bodyLen)
+		body, err := gunzip(d.B, bodyLen)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errRecord, err)
 		}
@@ -241,49 +226,4 @@ func gunzip(data []byte, size uint64) ([]byte, error) {
 		return nil, errors.New("body longer than recorded")
 	}
 	return body, nil
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errRecord
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errRecord
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errRecord
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
 }

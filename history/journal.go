@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/internal/binrec"
 )
 
 // The journal (Config.Journal) puts a write-ahead log in front of the bbolt
@@ -95,10 +97,10 @@ type journal struct {
 // encodeFrame appends rec's frame to b.
 func encodeFrame(b []byte, rec *record) []byte {
 	start := len(b)
-	enc := encoder{b: append(b, make([]byte, 8)...)}
-	enc.bytes(rec.summary)
-	enc.bytes(rec.bodies)
-	b = enc.b
+	enc := binrec.Encoder{B: append(b, make([]byte, 8)...)}
+	enc.Bytes(rec.summary)
+	enc.Bytes(rec.bodies)
+	b = enc.B
 	payload := b[start+8:]
 	binary.BigEndian.PutUint32(b[start:], uint32(len(payload)))
 	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(payload, crcTable))
@@ -122,9 +124,9 @@ func decodeFrame(b []byte) (*record, int, error) {
 	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(b[4:]) {
 		return nil, 0, errTorn
 	}
-	d := decoder{b: payload}
-	rec := &record{summary: d.raw(), bodies: d.raw()}
-	if d.err != nil || len(d.b) != 0 {
+	d := binrec.Decoder{B: payload}
+	rec := &record{summary: d.Raw(), bodies: d.Raw()}
+	if d.End() != nil {
 		return nil, 0, fmt.Errorf("%w: bad payload", errTorn)
 	}
 	if err := decodeSummary(rec.summary, &rec.entry); err != nil {
