@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 	"github.com/aliasd/aliasd/store"
 )
@@ -25,32 +24,6 @@ import (
 // unclean shutdown make bbolt panic inside store.Open's check.
 
 func TestDamagedDatabaseQuarantinedAtStart(t *testing.T) {
-	page := int64(os.Getpagesize())
-	overwrite := func(t *testing.T, path string, off int64, data []byte) {
-		t.Helper()
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := f.WriteAt(data, off); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := func(t *testing.T, path string) int64 {
-		t.Helper()
-		info, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return info.Size()
-	}
-	truncate := func(t *testing.T, path string, n int64) {
-		t.Helper()
-		if err := os.Truncate(path, n); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cases := []struct {
 		name string
 		// damage breaks the closed file; lockWhileOpen is the lock file's
@@ -60,38 +33,28 @@ func TestDamagedDatabaseQuarantinedAtStart(t *testing.T) {
 		reason string // in the warning
 	}{
 		{
-			name: "both meta pages bad",
-			damage: func(t *testing.T, path string, _ []byte) {
-				junk := bytes.Repeat([]byte{0xAB}, 64)
-				overwrite(t, path, 32, junk)
-				overwrite(t, path, page+32, junk)
-			},
+			name:   "both meta pages bad",
+			damage: func(t *testing.T, path string, _ []byte) { testutil.DamageMetas(t, path) },
 			reason: "checksum",
 		},
 		{
-			name: "random bytes",
-			damage: func(t *testing.T, path string, _ []byte) {
-				junk := make([]byte, size(t, path))
-				rand.Read(junk)
-				if err := os.WriteFile(path, junk, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			},
+			name:   "random bytes",
+			damage: func(t *testing.T, path string, _ []byte) { testutil.DamageAll(t, path) },
 			reason: "invalid",
 		},
 		{
 			name:   "truncated to one page",
-			damage: func(t *testing.T, path string, _ []byte) { truncate(t, path, page) },
+			damage: func(t *testing.T, path string, _ []byte) { testutil.Truncate(t, path, testutil.PageSize) },
 			reason: "too small",
 		},
 		{
 			name:   "truncated to half",
-			damage: func(t *testing.T, path string, _ []byte) { truncate(t, path, size(t, path)/2) },
+			damage: func(t *testing.T, path string, _ []byte) { testutil.Truncate(t, path, testutil.FileSize(t, path)/2) },
 			reason: "truncated",
 		},
 		{
 			name:   "zero length",
-			damage: func(t *testing.T, path string, _ []byte) { truncate(t, path, 0) },
+			damage: func(t *testing.T, path string, _ []byte) { testutil.Truncate(t, path, 0) },
 			reason: "zero length",
 		},
 		{
@@ -106,9 +69,7 @@ func TestDamagedDatabaseQuarantinedAtStart(t *testing.T) {
 		{
 			name: "panic during open: garbage data pages after an unclean shutdown",
 			damage: func(t *testing.T, path string, lockWhileOpen []byte) {
-				junk := make([]byte, size(t, path)-2*page)
-				rand.Read(junk)
-				overwrite(t, path, 2*page, junk)
+				testutil.DamageDataPages(t, path)
 				if err := os.WriteFile(path+".lock", lockWhileOpen, 0o600); err != nil {
 					t.Fatal(err)
 				}

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"crypto/rand"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,35 +10,16 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/internal/testutil"
 )
 
 // damage functions turn a healthy, cleanly closed store file into a
 // damaged one.
-type damage func(t *testing.T, path string)
-
-func overwrite(t *testing.T, path string, off int64, data []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(data, off); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.Size()
-}
+type damage func(t testing.TB, path string)
 
 // markUnclean makes the lock file say the last owner did not close.
-func markUnclean(t *testing.T, path string) {
+func markUnclean(t testing.TB, path string) {
 	t.Helper()
 	if err := os.WriteFile(path+".lock", []byte("pid 1\nstate open\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -48,7 +27,7 @@ func markUnclean(t *testing.T, path string) {
 }
 
 // highWater returns the file length bbolt's meta page says is in use.
-func highWater(t *testing.T, path string) int64 {
+func highWater(t testing.TB, path string) int64 {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
@@ -64,7 +43,7 @@ func highWater(t *testing.T, path string) int64 {
 }
 
 // bucketRoot returns the page id of testBucket's root page.
-func bucketRoot(t *testing.T, path string) int64 {
+func bucketRoot(t testing.TB, path string) int64 {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, ReadOnly: true})
 	if err != nil {
@@ -83,7 +62,7 @@ func bucketRoot(t *testing.T, path string) int64 {
 }
 
 func TestDamagedFileIsQuarantined(t *testing.T) {
-	pageSize := int64(os.Getpagesize())
+	pageSize := testutil.PageSize
 	cases := []struct {
 		name   string
 		damage damage
@@ -91,78 +70,68 @@ func TestDamagedFileIsQuarantined(t *testing.T) {
 		reason string            // expected in the warning
 	}{
 		{
-			name: "both meta pages bad",
-			damage: func(t *testing.T, path string) {
-				junk := bytes.Repeat([]byte{0xAB}, 64)
-				overwrite(t, path, 32, junk)
-				overwrite(t, path, pageSize+32, junk)
-			},
+			name:   "both meta pages bad",
+			damage: testutil.DamageMetas,
 			reason: "checksum",
 		},
 		{
-			name: "random bytes",
-			damage: func(t *testing.T, path string) {
-				junk := make([]byte, fileSize(t, path))
-				rand.Read(junk)
-				if err := os.WriteFile(path, junk, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			},
+			name:   "random bytes",
+			damage: testutil.DamageAll,
 			reason: "invalid database",
 		},
 		{
 			name:   "truncated to one page",
-			damage: func(t *testing.T, path string) { truncate(t, path, pageSize) },
+			damage: func(t testing.TB, path string) { testutil.Truncate(t, path, pageSize) },
 			reason: "too small",
 		},
 		{
 			name:   "truncated to half",
-			damage: func(t *testing.T, path string) { truncate(t, path, fileSize(t, path)/2) },
+			damage: func(t testing.TB, path string) { testutil.Truncate(t, path, testutil.FileSize(t, path)/2) },
 			reason: "panicked|truncated",
 		},
 		{
-			name:   "truncated to three quarters",
-			damage: func(t *testing.T, path string) { truncate(t, path, fileSize(t, path)/4*3/pageSize*pageSize) },
+			name: "truncated to three quarters",
+			damage: func(t testing.TB, path string) {
+				testutil.Truncate(t, path, testutil.FileSize(t, path)/4*3/pageSize*pageSize)
+			},
 			reason: "panicked|truncated",
 		},
 		{
 			name:   "one page short of the high-water mark",
-			damage: func(t *testing.T, path string) { truncate(t, path, highWater(t, path)-pageSize) },
+			damage: func(t testing.TB, path string) { testutil.Truncate(t, path, highWater(t, path)-pageSize) },
 			reason: "panicked|truncated",
 		},
 		{
 			name:   "zero length",
-			damage: func(t *testing.T, path string) { truncate(t, path, 0) },
+			damage: func(t testing.TB, path string) { testutil.Truncate(t, path, 0) },
 			reason: "zero length",
 		},
 		{
 			name: "data pages garbage behind valid metas",
-			damage: func(t *testing.T, path string) {
-				junk := make([]byte, fileSize(t, path)-2*pageSize)
-				rand.Read(junk)
-				overwrite(t, path, 2*pageSize, junk)
+			damage: func(t testing.TB, path string) {
+				testutil.DamageDataPages(t, path)
 				markUnclean(t, path)
 			},
 			reason: "panicked",
 		},
 		{
 			name: "bucket root page zeroed after unclean shutdown",
-			damage: func(t *testing.T, path string) {
+			damage: func(t testing.TB, path string) {
 				root := bucketRoot(t, path)
-				overwrite(t, path, root*pageSize, make([]byte, pageSize))
+				testutil.Overwrite(t, path, root*pageSize, make([]byte, pageSize))
 				markUnclean(t, path)
 			},
 			reason: "panicked",
 		},
 		{
 			name:   "panic while opening",
-			damage: func(*testing.T, string) {},
+			damage: func(testing.TB, string) {},
 			hook:   panicOnce("injected open panic"),
 			reason: "injected open panic",
 		},
 		{
 			name: "leftover crash marker",
-			damage: func(t *testing.T, path string) {
+			damage: func(t testing.TB, path string) {
 				if err := os.WriteFile(path+".opening", []byte("pid 1\n"), 0o600); err != nil {
 					t.Fatal(err)
 				}
@@ -231,12 +200,5 @@ func panicOnce(msg string) func(string) {
 			done = true
 			panic(msg)
 		}
-	}
-}
-
-func truncate(t *testing.T, path string, size int64) {
-	t.Helper()
-	if err := os.Truncate(path, size); err != nil {
-		t.Fatal(err)
 	}
 }
