@@ -10,12 +10,17 @@ import (
 	"github.com/aliasd/aliasd/rpc"
 )
 
-func (d *Daemon) cacheStats(ctx context.Context, p *rpc.CacheParams) (*rpc.CacheStatsResult, error) {
-	prefix := ""
-	if p.PathPrefix != "" {
-		prefix = alias.NormalizePath(p.PathPrefix)
+// cachePrefix is the normalized path prefix a cache method covers; "" is
+// the whole cache.
+func cachePrefix(p *rpc.CacheParams) string {
+	if p.PathPrefix == "" {
+		return ""
 	}
-	st, err := d.cache.Stats(prefix)
+	return alias.NormalizePath(p.PathPrefix)
+}
+
+func (d *Daemon) cacheStats(ctx context.Context, p *rpc.CacheParams) (*rpc.CacheStatsResult, error) {
+	st, err := d.cache.Stats(cachePrefix(p))
 	if err != nil {
 		return nil, cachePrefixError(err)
 	}
@@ -26,11 +31,7 @@ func (d *Daemon) cacheStats(ctx context.Context, p *rpc.CacheParams) (*rpc.Cache
 }
 
 func (d *Daemon) cacheClear(ctx context.Context, p *rpc.CacheParams) (*rpc.RemovedResult, error) {
-	prefix := ""
-	if p.PathPrefix != "" {
-		prefix = alias.NormalizePath(p.PathPrefix)
-	}
-	n, err := d.cache.Clear(prefix)
+	n, err := d.cache.Clear(cachePrefix(p))
 	if err != nil {
 		return nil, cachePrefixError(err)
 	}
