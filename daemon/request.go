@@ -24,6 +24,10 @@ type call struct {
 	cacheMode  string
 	allowStale bool
 	sess       *session
+
+	// Set by do from the catalog.
+	endpoint   *alias.Endpoint // nil: not in the catalog
+	pathParams map[string]string
 }
 
 // outcome is a finished call: the RPC answer (with its history id) and the
@@ -39,7 +43,8 @@ type outcome struct {
 func (d *Daemon) do(ctx context.Context, c call) (*outcome, error) {
 	start := time.Now()
 	fullPath := alias.NormalizePath(c.path)
-	ep, pathParams, _ := alias.Match(c.method, fullPath)
+	c.endpoint, c.pathParams, _ = alias.Match(c.method, fullPath)
+	ep := c.endpoint
 	profile := c.sess.profile(c.profile)
 	cred, err := d.Credential(ctx, profile)
 	if err != nil {
@@ -83,7 +88,7 @@ func (d *Daemon) do(ctx context.Context, c call) (*outcome, error) {
 				params[k] = v[0]
 			}
 		}
-		for k, v := range pathParams {
+		for k, v := range c.pathParams {
 			params[k] = v
 		}
 		if _, err := d.cache.Invalidate(ep.Invalidated(params)); err != nil {
@@ -166,7 +171,7 @@ func fromEntry(c call, fullPath string, cred alias.Credential, r *cache.Response
 	if w.RequestID != "" {
 		w.RequestIDs = []string{w.RequestID}
 	}
-	w.Endpoint, w.PathParams, _ = alias.Match(c.method, fullPath)
+	w.Endpoint, w.PathParams = c.endpoint, c.pathParams
 	w.Diagnostic = alias.Diagnose(w)
 	return w
 }
