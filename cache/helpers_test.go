@@ -20,29 +20,10 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/aliasd/aliasd/alias"
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 	"github.com/aliasd/aliasd/store"
 )
-
-// clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a cache on a real bbolt file in a temp dir.
 type env struct {
@@ -50,14 +31,14 @@ type env struct {
 	path  string
 	st    *store.Store
 	c     *Cache
-	clock *clock
+	clock *testutil.Clock
 }
 
 // newEnv opens a store and a cache; cfg (may be nil) adjusts the config.
 // The cleanup closes the cache and ends with the store's integrity check.
 func newEnv(t testing.TB, cfg func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "aliasd.db"), clock: newClock()}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "aliasd.db"), clock: testutil.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))}
 	e.open(cfg)
 	t.Cleanup(func() { e.close() })
 	return e

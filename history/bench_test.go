@@ -160,7 +160,7 @@ func buildBig() error {
 	if err != nil {
 		return err
 	}
-	clk := newClock(time.Now().Add(-60 * 24 * time.Hour))
+	clk := testutil.NewClock(time.Now().Add(-60 * 24 * time.Hour))
 	step := 60 * 24 * time.Hour / time.Duration(bigEntries)
 	cfg := bigConfig(db)
 	cfg.Now = clk.Now

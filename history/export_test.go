@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 )
 
@@ -20,7 +21,7 @@ func exportFixture(t *testing.T, cfg Config) (*History, []rpc.HistoryEntry) {
 	t.Helper()
 	db, _ := openDB(t)
 	t0 := time.Date(2033, 3, 4, 5, 6, 7, 0, time.UTC)
-	clk := newClock(t0)
+	clk := testutil.NewClock(t0)
 	cfg.Now = clk.Now
 	h := newHistory(t, db, cfg)
 	var out []rpc.HistoryEntry

@@ -7,12 +7,12 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aliasd/aliasd/rpc"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/rpc"
 )
 
 // openDB opens a fresh bbolt file in t.TempDir(). At the end of the test
@@ -87,26 +87,6 @@ func fakeToken(t testing.TB) string {
 		b[i] = alnum[n.Int64()]
 	}
 	return "goatapi_" + "FAKE" + string(b)
-}
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time // guarded by mu
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // detail builds a plausible entry.

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliasd/aliasd/rpc"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/internal/testutil"
+	"github.com/aliasd/aliasd/rpc"
 )
 
 func TestAppendGetRoundTrip(t *testing.T) {
@@ -241,7 +243,7 @@ func TestIDs(t *testing.T) {
 
 func TestReopenKeepsIDsIncreasing(t *testing.T) {
 	db, _ := openDB(t)
-	clk := newClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := testutil.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	h := newHistory(t, db, Config{Now: clk.Now})
 	first := mustAppend(t, h, detail("GET", "/api/v1/test", 200, "a"))
 	h.Close()

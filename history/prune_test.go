@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliasd/aliasd/rpc"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/aliasd/aliasd/internal/testutil"
+	"github.com/aliasd/aliasd/rpc"
 )
 
 // checkIndexes verifies that every index agrees with the entries bucket and
@@ -102,7 +104,7 @@ func TestRetentionByCount(t *testing.T) {
 func TestRetentionByAge(t *testing.T) {
 	db, _ := openDB(t)
 	t0 := time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := newClock(t0)
+	clk := testutil.NewClock(t0)
 	h := newHistory(t, db, Config{MaxAge: time.Hour, PruneBatch: 3, Now: clk.Now})
 	var ids []string
 	for i := 0; i < 10; i++ { // one every 10 minutes: t0 .. t0+90m

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliasd/aliasd/internal/testutil"
 	"github.com/aliasd/aliasd/rpc"
 )
 
@@ -21,7 +22,7 @@ func filterFixture(t *testing.T) (*History, time.Time, map[string]string) {
 	t.Helper()
 	db, _ := openDB(t)
 	t0 := time.Date(2031, 5, 6, 7, 0, 0, 0, time.UTC)
-	clk := newClock(t0)
+	clk := testutil.NewClock(t0)
 	h := newHistory(t, db, Config{Now: clk.Now})
 	diag := func(sev, title, detail string) *rpc.Diagnostic {
 		return &rpc.Diagnostic{Severity: sev, Title: title, Detail: detail}
@@ -51,7 +52,7 @@ func filterFixture(t *testing.T) (*History, time.Time, map[string]string) {
 	}
 	ids := map[string]string{}
 	for n, s := range specs {
-		clk.t = t0.Add(time.Duration(n)*time.Minute + 30*time.Second)
+		clk.Set(t0.Add(time.Duration(n)*time.Minute + 30*time.Second))
 		rid := "rid-" + s.name
 		if s.status == 0 {
 			rid = ""
@@ -62,7 +63,7 @@ func filterFixture(t *testing.T) (*History, time.Time, map[string]string) {
 		d.Time = t0.Add(time.Duration(n) * time.Minute)
 		ids[s.name] = mustAppend(t, h, d).ID
 	}
-	clk.t = t0.Add(11 * time.Minute)
+	clk.Set(t0.Add(11 * time.Minute))
 	m := detail("GET", "/api/v1/orders/slow", 200, "rid-m")
 	m.Time = t0.Add(90 * time.Second)
 	ids["m"] = mustAppend(t, h, m).ID
